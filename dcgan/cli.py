@@ -1,0 +1,197 @@
+"""`python -m dcgan VERB`: train, generate, interpolate (and the verbs other modules add).
+
+Thin adapters over the library: parse flags, call one library function, print a short result
+(or one JSON object with --json). Errors a user can fix print one line and exit with status 2;
+no traceback for them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
+                                                 NotADirectoryError, PermissionError)
+
+
+def _train_args(p: argparse.ArgumentParser) -> None:
+    d = p.add_argument
+    d("--data", default="demo", help="folder, .zip, 'celeba' or 'demo' (default: demo)")
+    d("--data-root", default=None, help="where CelebA lives or is downloaded to (default: ./data)")
+    d("--out", required=True, help="run directory to write (or resume)")
+    d("--epochs", type=int, default=25)
+    d("--batch-size", type=int, default=128)
+    d("--image-size", type=int, default=64, choices=(32, 64, 128))
+    d("--nz", type=int, default=100)
+    d("--ngf", type=int, default=64)
+    d("--ndf", type=int, default=64)
+    d("--half", action="store_true", help="half channels: ngf = ndf = 32 (helps against mode collapse)")
+    d("--lr", type=float, default=2e-4)
+    d("--beta1", type=float, default=0.5)
+    d("--no-flip", action="store_true", help="disable random horizontal flips")
+    d("--seed", type=int, default=0)
+    d("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    d("--precision", default="fp32", choices=("fp32", "bf16"))
+    d("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
+    d("--max-images", type=int, default=None, help="use only the first N images (smoke runs)")
+    d("--log-every", type=int, default=10, help="steps between logged metrics")
+    d("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .train import TrainConfig, train
+
+    ngf, ndf = (32, 32) if a.half else (a.ngf, a.ndf)
+    cfg = TrainConfig(data=a.data, data_root=a.data_root, epochs=a.epochs, batch_size=a.batch_size,
+                      image_size=a.image_size, nz=a.nz, ngf=ngf, ndf=ndf, lr=a.lr, beta1=a.beta1,
+                      flip=not a.no_flip, seed=a.seed, device=a.device, precision=a.precision,
+                      max_images=a.max_images, log_every=a.log_every)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping: saving a checkpoint (Ctrl-C again to abort without one)", file=sys.stderr)
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    bar = None
+    try:
+        for ev in train(cfg, a.out, resume=a.resume, stop=stop):
+            if a.json:
+                print(json.dumps(ev, default=str), flush=True)
+                continue
+            t = ev["type"]
+            if t == "start":
+                print(f"data: {ev['data']['n_images']} images ({ev['data']['n_skipped']} skipped); "
+                      f"device {ev['device']}; {ev['steps_per_epoch']} steps/epoch", file=sys.stderr)
+                for name, why in ev["data"]["skipped"][:5]:
+                    print(f"  skipped {name}: {why}", file=sys.stderr)
+            elif t == "step":
+                if bar is None:
+                    bar = tqdm(total=ev["steps_per_epoch"], desc=f"epoch {ev['epoch']}", unit="step",
+                               dynamic_ncols=True)
+                    bar.n = (ev["step"] - 1) % ev["steps_per_epoch"]
+                bar.update(ev["step"] - bar.n - (ev["epoch"] - 1) * ev["steps_per_epoch"])
+                bar.set_postfix(loss_d=f"{ev['loss_d']:.3f}", loss_g=f"{ev['loss_g']:.3f}",
+                                img_s=f"{ev['images_per_s']:.0f}")
+            elif t == "epoch":
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                tqdm.write(f"epoch {ev['epoch']}/{ev['epochs']}: samples {ev['sample']} "
+                           f"(diversity {ev['diversity_ratio']:.2f} of real)", file=sys.stderr)
+            elif t in ("alarm", "warning"):
+                tqdm.write(f"{t}: {ev.get('text') or ev['message']}", file=sys.stderr)
+            elif t == "done":
+                if bar is not None:
+                    bar.close()
+                print(f"{ev['reason']} at epoch {ev['epoch']}, step {ev['step']}: {a.out}")
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 0
+
+
+def cmd_generate(a: argparse.Namespace) -> int:
+    from .hub import load_generator
+    from .images import grid_image, save_png, to_pils, to_uint8
+    from .latent import grid_seeds, sample, z_from_seeds
+
+    g = load_generator(a.checkpoint, device=_device(a.device))
+    seeds = grid_seeds(a.seed, a.n)
+    x = sample(g, z_from_seeds(seeds, g.nz), eval_mode=not a.train_mode)
+    out = Path(a.out)
+    if out.suffix.lower() in (".png", ".jpg", ".webp"):
+        save_png(grid_image(x, a.nrow), out)
+        files = [str(out)]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        for s, im in zip(seeds, to_pils(to_uint8(x))):
+            save_png(im, out / f"seed{s:06d}.png")
+            files.append(str(out / f"seed{s:06d}.png"))
+    _report(a, {"n": a.n, "seeds": seeds, "files": files}, f"{a.n} images -> {out}")
+    return 0
+
+
+def cmd_interpolate(a: argparse.Namespace) -> int:
+    from .hub import load_generator
+    from .images import save_gif, to_pils, to_uint8
+    from .latent import sample, walk, z_from_seeds
+
+    g = load_generator(a.checkpoint, device=_device(a.device))
+    z = walk(z_from_seeds(a.seeds, g.nz), a.frames, a.mode, loop=a.loop)
+    frames = to_pils(to_uint8(sample(g, z, eval_mode=not a.train_mode)))
+    save_gif(frames, a.out, duration_ms=a.duration)
+    _report(a, {"frames": len(frames), "seeds": a.seeds, "mode": a.mode, "file": a.out},
+            f"{len(frames)} frames ({a.mode}) -> {a.out}")
+    return 0
+
+
+def _device(name: str):
+    from .train import resolve_device
+
+    return resolve_device(name)
+
+
+def _report(a, obj: dict, text: str) -> None:
+    print(json.dumps(obj) if getattr(a, "json", False) else text)
+
+
+def _sampling_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", default="demo",
+                   help="run dir, .pt, .safetensors, save_pretrained folder, Hub id or 'demo' (default)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--train-mode", action="store_true",
+                   help="use BatchNorm batch statistics instead of the running ones (eval mode)")
+    p.add_argument("--json", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
+    sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = sub.add_parser("train", help="train a DCGAN into a run directory")
+    _train_args(p)
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("generate", help="sample a grid (or a folder of PNGs) from a generator")
+    _sampling_args(p)
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0, help="tile i uses seed + i")
+    p.add_argument("--nrow", type=int, default=None)
+    p.add_argument("--out", required=True, help="grid .png, or a folder for one PNG per seed")
+    p.set_defaults(fn=cmd_generate)
+
+    p = sub.add_parser("interpolate", help="a GIF walking through latent keyframes")
+    _sampling_args(p)
+    p.add_argument("--seeds", type=int, nargs="+", required=True, help="two or more keyframe seeds")
+    p.add_argument("--frames", type=int, default=48)
+    p.add_argument("--mode", default="slerp", choices=("slerp", "lerp"))
+    p.add_argument("--loop", action="store_true", help="return to the first keyframe")
+    p.add_argument("--duration", type=int, default=80, help="ms per frame")
+    p.add_argument("--out", required=True, help="output .gif")
+    p.set_defaults(fn=cmd_interpolate)
+
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except USER_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        from .train import TrainingError
+
+        if isinstance(e, TrainingError):
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        raise

@@ -1,0 +1,279 @@
+"""Image sources -> one cached uint8 tensor (N, 3, S, S), plus a report of what was skipped.
+
+Sources: a folder (searched recursively), a .zip (members read in memory, never extracted, with
+caps on member count and total size), `celeba` (torchvision's CelebA files under a data root) and
+`demo` (the bundled emoji atlas). Every image gets the same recipe: convert to RGB (alpha is
+composited on white; palette, 16-bit and CMYK are converted), resize the shorter side to S,
+centre-crop S x S. Unreadable files are skipped and listed, never fatal. The decoded tensor is
+cached on disk keyed by the source's fingerprint and S, so later epochs and runs decode nothing.
+
+Not here: augmentation (flips happen on the tensor in train.py) and batching.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+ASSETS = Path(__file__).resolve().parent / "assets"
+MAX_ZIP_MEMBERS = 50_000
+MAX_ZIP_BYTES = 4 << 30  # total uncompressed bytes we are willing to read from one zip
+MAX_ZIP_RATIO = 200  # uncompressed / compressed per member; real images are ~1-10
+CACHE_VERSION = 1
+
+
+class DataError(ValueError):
+    """A source that cannot be used at all (missing, empty, hostile). The message is for users."""
+
+
+@dataclass
+class DataReport:
+    source: str
+    n_images: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    lossy: int = 0  # JPEG/WebP inputs, which FID reports should mention
+    fingerprint: str = ""
+
+    def summary(self, first: int = 5) -> str:
+        s = f"{self.n_images} images from {self.source}"
+        if self.skipped:
+            names = ", ".join(f"{n} ({r})" for n, r in self.skipped[:first])
+            more = f" and {len(self.skipped) - first} more" if len(self.skipped) > first else ""
+            s += f"; skipped {len(self.skipped)}: {names}{more}"
+        return s
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "n_images": self.n_images, "n_skipped": len(self.skipped),
+                "skipped": [list(x) for x in self.skipped[:100]], "lossy": self.lossy,
+                "fingerprint": self.fingerprint}
+
+
+# ---------------------------------------------------------------- decoding one image
+
+def prepare(img: Image.Image, size: int) -> np.ndarray:
+    """Any PIL image -> uint8 (size, size, 3): RGB on white, shorter side to size, centre crop."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = 65535.0 if arr.max() > 255 else 255.0
+        img = Image.fromarray((arr / hi * 255.0).round().clip(0, 255).astype(np.uint8))
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    img = img.convert("RGB")
+    w, h = img.size
+    scale = size / min(w, h)
+    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+    img = img.resize((nw, nh), Image.BICUBIC, reducing_gap=None)
+    left, top = (nw - size) // 2, (nh - size) // 2
+    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+
+
+def decode(data: bytes | str | os.PathLike, size: int) -> np.ndarray:
+    """Bytes or a path -> uint8 (size, size, 3). Raises on anything unreadable."""
+    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
+        img.load()
+        return prepare(img, size)
+
+
+def _decode_all(items: list[tuple[str, object]], size: int, report: DataReport) -> np.ndarray:
+    """items: (name, loader) where loader() returns bytes or a path."""
+
+    def one(item):
+        name, load = item
+        try:
+            return decode(load(), size), name
+        except Exception as e:  # noqa: BLE001 - any unreadable file is skipped and reported
+            return None, f"{type(e).__name__}: {str(e)[:80]}"
+
+    out = np.empty((len(items), size, size, 3), dtype=np.uint8)
+    n = 0
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        for (name, _), (arr, info) in zip(items, pool.map(one, items)):
+            if arr is None:
+                report.skipped.append((name, info))
+            else:
+                out[n] = arr
+                n += 1
+                report.lossy += Path(name).suffix.lower() in (".jpg", ".jpeg", ".webp")
+    report.n_images = n
+    return out[:n]
+
+
+# ---------------------------------------------------------------- sources
+
+def _folder_items(root: Path, max_images: int | None) -> tuple[list, str]:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    h = hashlib.sha256()
+    items = []
+    for p in files:
+        rel = p.relative_to(root).as_posix()
+        if p.suffix.lower() not in EXTENSIONS:
+            continue
+        st = p.stat()
+        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        items.append((rel, lambda p=p: p))
+    return _cap(items, max_images), h.hexdigest()[:16]
+
+
+def _unsafe_member(name: str) -> bool:
+    p = PurePosixPath(name.replace("\\", "/"))
+    return p.is_absolute() or ".." in p.parts or (len(name) > 1 and name[1] == ":")
+
+
+def _zip_items(path: Path, max_images: int | None, report: DataReport) -> tuple[list, str]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{path.name} is not a readable zip file ({e})") from None
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise DataError(f"{path.name} has {len(infos)} members; the limit is {MAX_ZIP_MEMBERS}. "
+                        "Split it or pass a folder.")
+    h = hashlib.sha256()
+    items, total = [], 0
+    for info in infos:
+        name = info.filename
+        if PurePosixPath(name).suffix.lower() not in EXTENSIONS or "__MACOSX" in name:
+            continue
+        if _unsafe_member(name):
+            report.skipped.append((name, "unsafe member path"))
+            continue
+        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 1 << 20:
+            report.skipped.append((name, "compression ratio too high (zip bomb?)"))
+            continue
+        total += info.file_size
+        if total > MAX_ZIP_BYTES:
+            raise DataError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES >> 30} GB; "
+                            "pass a folder or a smaller zip.")
+        h.update(f"{name}\0{info.file_size}\0{info.CRC}\n".encode())
+        # zipfile reads at most the declared size and checks the CRC, so a member cannot
+        # inflate beyond what its header declared.
+        items.append((name, lambda info=info: zf.read(info)))
+    return _cap(items, max_images), h.hexdigest()[:16]
+
+
+def _cap(items: list, max_images: int | None) -> list:
+    return items[:max_images] if max_images else items
+
+
+def demo_images(max_images: int | None = None) -> np.ndarray:
+    """The bundled emoji (N, 64, 64, 3) uint8, cut from the atlas."""
+    index = json.loads((ASSETS / "emoji64.json").read_text())
+    t, cols, n = index["tile"], index["cols"], index["count"]
+    atlas = np.asarray(Image.open(ASSETS / "emoji64.png").convert("RGB"))
+    tiles = [atlas[(i // cols) * t:(i // cols + 1) * t, (i % cols) * t:(i % cols + 1) * t] for i in range(n)]
+    return np.stack(_cap(tiles, max_images))
+
+
+def _demo(size: int, max_images: int | None, report: DataReport) -> np.ndarray:
+    tiles = demo_images(max_images)
+    report.fingerprint = hashlib.sha256((ASSETS / "emoji64.png").read_bytes()).hexdigest()[:16]
+    if size != tiles.shape[1]:
+        tiles = np.stack([prepare(Image.fromarray(t), size) for t in tiles])
+    report.n_images = len(tiles)
+    return tiles
+
+
+def celeba_folder(data_root: str | os.PathLike) -> Path:
+    """Locate (or download through torchvision) CelebA's aligned images under `data_root`."""
+    root = Path(data_root)
+    folder = root / "celeba" / "img_align_celeba"
+    if folder.is_dir() and any(folder.iterdir()):
+        return folder
+    try:
+        from torchvision.datasets import CelebA
+
+        CelebA(str(root), split="all", target_type=[], download=True)
+    except Exception as e:  # noqa: BLE001 - network, quota or checksum: one message for all
+        raise DataError(
+            f"CelebA is not under {root} and could not be downloaded ({type(e).__name__}). "
+            f"Download img_align_celeba.zip by hand, unzip it so that the images are in "
+            f"{folder}/, and pass --data-root {root}.") from None
+    return folder
+
+
+def resolve(src: str, data_root: str | None = None) -> tuple[str, Path | None]:
+    """Classify a source string -> (kind, path)."""
+    if src == "demo":
+        return "demo", None
+    if src == "celeba":
+        return "celeba", celeba_folder(data_root or "data")
+    p = Path(src).expanduser()
+    if p.is_dir():
+        return "folder", p
+    if p.is_file() and zipfile.is_zipfile(p):
+        return "zip", p
+    if p.is_file():
+        raise DataError(f"{src} is a file but not a zip; pass a folder of images, a .zip, 'demo' or 'celeba'")
+    raise DataError(f"no such data source: {src} (a folder, a .zip, 'demo' or 'celeba')")
+
+
+# ---------------------------------------------------------------- the public entry
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DCGAN_CACHE_DIR", Path.home() / ".cache" / "dcgan-studio"))
+
+
+def load(src: str, image_size: int = 64, *, data_root: str | None = None, max_images: int | None = None,
+         use_cache: bool = True) -> tuple[torch.Tensor, DataReport]:
+    """Decode `src` once into uint8 (N, 3, S, S); reuse the cache on later calls."""
+    kind, path = resolve(src, data_root)
+    report = DataReport(source=src if kind in ("demo", "celeba") else f"{kind} {path.name}")
+    if kind == "demo":
+        arr = _demo(image_size, max_images, report)
+        return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous(), report
+    if kind == "zip":
+        items, report.fingerprint = _zip_items(path, max_images, report)
+    else:
+        items, report.fingerprint = _folder_items(path, max_images)
+    key = f"{report.fingerprint}-{image_size}-{max_images or 'all'}-v{CACHE_VERSION}"
+    npy, meta = cache_dir() / "data" / f"{key}.npy", cache_dir() / "data" / f"{key}.json"
+    if use_cache and npy.exists() and meta.exists():
+        saved = json.loads(meta.read_text())
+        report.n_images, report.lossy = saved["n_images"], saved["lossy"]
+        report.skipped = [tuple(x) for x in saved["skipped"]]
+        arr = np.load(npy, allow_pickle=False)
+    else:
+        if not items:
+            raise DataError(f"{src} holds no images ({', '.join(sorted(EXTENSIONS))})")
+        arr = _decode_all(items, image_size, report)
+        if use_cache and len(arr):
+            _write_cache(npy, meta, arr, report)
+    if len(arr) == 0:
+        raise DataError(f"none of the {len(report.skipped)} image files in {src} could be read: "
+                        + report.summary())
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).contiguous(), report
+
+
+def _write_cache(npy: Path, meta: Path, arr: np.ndarray, report: DataReport) -> None:
+    from .images import atomic_path
+
+    try:
+        with atomic_path(npy) as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, arr, allow_pickle=False)
+        with atomic_path(meta) as tmp:
+            tmp.write_text(json.dumps({"n_images": report.n_images, "lossy": report.lossy,
+                                       "skipped": report.skipped}))
+    except OSError:
+        pass  # a read-only or full cache dir only costs a re-decode next time
+
+
+def flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip of each image in a batch, drawn from `generator`."""
+    mask = torch.rand(x.shape[0], generator=generator, device=generator.device) < 0.5
+    return torch.where(mask[:, None, None, None], x.flip(-1), x)
