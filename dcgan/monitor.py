@@ -15,7 +15,7 @@ import torch
 WINDOW_STEPS = 300  # "several hundred steps": shorter bursts are normal GAN dynamics
 COLLAPSE_RATIO = 0.35  # sample diversity below this fraction of the real data's
 REMEDIES = {
-    "d_wins": "halve the channels of D (--ndf), keep random flips on, lower D's learning rate, "
+    "d_wins": "use half channels (--half, or a smaller --ndf), keep random flips on, lower D's learning rate, "
               "or add one-sided label smoothing (real label 0.9)",
     "g_wins": "D is being fooled trivially: check the data (a tiny or constant dataset?), "
               "lower G's learning rate, or widen D",

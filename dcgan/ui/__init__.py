@@ -1,0 +1,1 @@
+"""The Gradio app's tabs. Only modules in this package import gradio."""
