@@ -15,6 +15,7 @@ from pathlib import Path
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
                                                  NotADirectoryError, PermissionError)
+# plus RuntimeErrors meant for users: TrainingError and inception.WeightsUnavailable
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -134,6 +135,73 @@ def cmd_interpolate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluator(a):
+    from tqdm import tqdm
+
+    from .metrics import Evaluator
+
+    bar = {}
+
+    def progress(done, total):
+        if "b" not in bar or bar["b"].total != total or done < bar["b"].n:
+            if "b" in bar:
+                bar["b"].close()
+            bar["b"] = tqdm(total=total, unit="img", desc="features", dynamic_ncols=True, leave=False)
+        bar["b"].update(done - bar["b"].n)
+
+    ev = Evaluator(weights=a.weights, device=a.device, batch_size=a.batch_size, resize=a.resize,
+                   dims=a.dims, progress=progress)
+    return ev, bar
+
+
+def cmd_fid(a: argparse.Namespace) -> int:
+    from .metrics import compare
+
+    ev, bar = _evaluator(a)
+    side_a = ev.side(a.a, n=a.n, seed=a.seed, data_root=a.data_root)
+    side_b = ev.side(a.b, n=a.n, seed=a.seed, data_root=a.data_root)
+    if "b" in bar:
+        bar["b"].close()
+    rep = compare(ev, side_a, side_b)
+    if a.json:
+        print(json.dumps(rep))
+        return 0
+    print(f"{rep['protocol']}: FID {rep['fid']:.4f}   (A: {rep['n_a']} images, B: {rep['n_b']})")
+    if rep["kid_mean"] is not None:
+        print(f"KID {rep['kid_mean']:.5f} ± {rep['kid_std']:.5f}   precision {rep['precision']:.3f}   "
+              f"recall {rep['recall']:.3f}")
+    for w in rep["warnings"]:
+        print(f"warning: {w}")
+    return 0
+
+
+def cmd_stats(a: argparse.Namespace) -> int:
+    from .fid import save_stats
+
+    ev, bar = _evaluator(a)
+    side = ev.side(a.src, n=a.n, seed=a.seed, data_root=a.data_root)
+    if side.sigma is None:
+        raise ValueError(f"{a.src} has {side.n} image(s); statistics need at least 2")
+    save_stats(a.out, side.mu, side.sigma, features=side.features, n=side.n)
+    _report(a, {"out": a.out, "n": side.n, "dims": ev.dims, "resize": ev.resize},
+            f"mu, sigma of {side.n} images ({ev.dims}-d, {ev.resize}) -> {a.out}")
+    return 0
+
+
+def _fid_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--n", type=int, default=None, help="images to sample from a generator side (default 10000)")
+    p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
+    p.add_argument("--weights", default=None, help="FID Inception weights (.pth); default: $DCGAN_FID_WEIGHTS "
+                                                   "or the standard file, downloaded once")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--resize", default="legacy", choices=("legacy", "clean"),
+                   help="legacy: bilinear as pytorch-fid (comparable with papers); clean: PIL bicubic")
+    p.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048))
+    p.add_argument("--data-root", default=None, help="for 'celeba'")
+    p.add_argument("--json", action="store_true")
+
+
 def _device(name: str):
     from .train import resolve_device
 
@@ -178,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .gif")
     p.set_defaults(fn=cmd_interpolate)
 
+    p = sub.add_parser("fid", help="FID, KID and precision/recall between two image sources")
+    p.add_argument("a", help="folder, .zip, demo, celeba, .npz stats, or a generator (run dir, checkpoint, Hub id)")
+    p.add_argument("b", help="the same kinds as A")
+    _fid_args(p)
+    p.set_defaults(fn=cmd_fid)
+
+    p = sub.add_parser("stats", help="write pytorch-fid compatible mu/sigma statistics to an .npz")
+    p.add_argument("src", help="folder, .zip, demo, celeba or a generator")
+    p.add_argument("--out", required=True, help="output .npz")
+    _fid_args(p)
+    p.set_defaults(fn=cmd_stats)
     return ap
 
 
@@ -189,9 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except RuntimeError as e:
+        from .inception import WeightsUnavailable
         from .train import TrainingError
 
-        if isinstance(e, TrainingError):
+        if isinstance(e, (TrainingError, WeightsUnavailable)):
             print(f"error: {e}", file=sys.stderr)
             return 3
         raise

@@ -60,8 +60,8 @@ class DataReport:
 
 # ---------------------------------------------------------------- decoding one image
 
-def prepare(img: Image.Image, size: int) -> np.ndarray:
-    """Any PIL image -> uint8 (size, size, 3): RGB on white, shorter side to size, centre crop."""
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any PIL image -> RGB: alpha composited on white, 16-bit scaled, palette/CMYK/gray converted."""
     img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
@@ -73,7 +73,12 @@ def prepare(img: Image.Image, size: int) -> np.ndarray:
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(bg, rgba)
-    img = img.convert("RGB")
+    return img.convert("RGB")
+
+
+def prepare(img: Image.Image, size: int) -> np.ndarray:
+    """Any PIL image -> uint8 (size, size, 3): RGB on white, shorter side to size, centre crop."""
+    img = to_rgb(img)
     w, h = img.size
     scale = size / min(w, h)
     nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
@@ -82,11 +87,13 @@ def prepare(img: Image.Image, size: int) -> np.ndarray:
     return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
 
 
-def decode(data: bytes | str | os.PathLike, size: int) -> np.ndarray:
-    """Bytes or a path -> uint8 (size, size, 3). Raises on anything unreadable."""
+def decode(data: bytes | str | os.PathLike, size: int | None) -> np.ndarray:
+    """Bytes or a path -> uint8 (size, size, 3), or (H, W, 3) at native size when size is None.
+
+    Raises on anything unreadable."""
     with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
         img.load()
-        return prepare(img, size)
+        return prepare(img, size) if size else np.asarray(to_rgb(img), dtype=np.uint8)
 
 
 def _decode_all(items: list[tuple[str, object]], size: int, report: DataReport) -> np.ndarray:
@@ -222,7 +229,27 @@ def resolve(src: str, data_root: str | None = None) -> tuple[str, Path | None]:
     raise DataError(f"no such data source: {src} (a folder, a .zip, 'demo' or 'celeba')")
 
 
-# ---------------------------------------------------------------- the public entry
+# ---------------------------------------------------------------- the public entries
+
+def native_items(src: str, max_images: int | None = None, data_root: str | None = None
+                 ) -> tuple[list[tuple[str, object]], DataReport]:
+    """The files of `src` as (name, loader) pairs for `decode(loader(), None)`, undecoded.
+
+    For readers that want images at their native size (FID); the demo's loaders return arrays.
+    """
+    kind, path = resolve(src, data_root)
+    report = DataReport(source=src if kind in ("demo", "celeba") else f"{kind} {path.name}")
+    if kind == "demo":
+        tiles = _demo(64, max_images, report)
+        return [(f"emoji_{i:04d}", lambda t=t: t) for i, t in enumerate(tiles)], report
+    if kind == "zip":
+        items, report.fingerprint = _zip_items(path, max_images, report)
+    else:
+        items, report.fingerprint = _folder_items(path, max_images)
+    if not items:
+        raise DataError(f"{src} holds no images ({', '.join(sorted(EXTENSIONS))})")
+    return items, report
+
 
 def cache_dir() -> Path:
     return Path(os.environ.get("DCGAN_CACHE_DIR", Path.home() / ".cache" / "dcgan-studio"))
@@ -231,15 +258,11 @@ def cache_dir() -> Path:
 def load(src: str, image_size: int = 64, *, data_root: str | None = None, max_images: int | None = None,
          use_cache: bool = True) -> tuple[torch.Tensor, DataReport]:
     """Decode `src` once into uint8 (N, 3, S, S); reuse the cache on later calls."""
-    kind, path = resolve(src, data_root)
-    report = DataReport(source=src if kind in ("demo", "celeba") else f"{kind} {path.name}")
-    if kind == "demo":
+    if src == "demo":
+        report = DataReport(source="demo")
         arr = _demo(image_size, max_images, report)
         return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous(), report
-    if kind == "zip":
-        items, report.fingerprint = _zip_items(path, max_images, report)
-    else:
-        items, report.fingerprint = _folder_items(path, max_images)
+    items, report = native_items(src, max_images, data_root)
     key = f"{report.fingerprint}-{image_size}-{max_images or 'all'}-v{CACHE_VERSION}"
     npy, meta = cache_dir() / "data" / f"{key}.npy", cache_dir() / "data" / f"{key}.json"
     if use_cache and npy.exists() and meta.exists():
@@ -248,8 +271,6 @@ def load(src: str, image_size: int = 64, *, data_root: str | None = None, max_im
         report.skipped = [tuple(x) for x in saved["skipped"]]
         arr = np.load(npy, allow_pickle=False)
     else:
-        if not items:
-            raise DataError(f"{src} holds no images ({', '.join(sorted(EXTENSIONS))})")
         arr = _decode_all(items, image_size, report)
         if use_cache and len(arr):
             _write_cache(npy, meta, arr, report)

@@ -1,0 +1,171 @@
+"""The math of FID, KID and precision/recall, on features; plus pytorch-fid compatible .npz stats.
+
+Pure numpy/torch on arrays: no networks, no image reading (metrics.py does that). Statistics
+accumulate in float64 as sums, so features never need to be held all at once; a seeded
+reservoir keeps up to `keep` feature rows for KID and precision/recall.
+
+The Fréchet distance avoids scipy.linalg.sqrtm: with Σ1 = L Lᵀ, the eigenvalues of Σ1Σ2 equal
+those of the symmetric PSD matrix Lᵀ Σ2 L, so tr sqrt(Σ1Σ2) = Σ sqrt(eig(Lᵀ Σ2 L)), computed
+with a symmetric eigensolver in float64 (fast, and real by construction).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+class StatsError(ValueError):
+    """Statistics that cannot be used (wrong keys, shapes, too few samples)."""
+
+
+class FeatureStats:
+    """Running mean and covariance of feature rows, in float64, plus a reservoir sample."""
+
+    def __init__(self, dims: int, keep: int = 10_000, seed: int = 0):
+        self.dims, self.keep, self.n = dims, keep, 0
+        self.sum = np.zeros(dims, dtype=np.float64)
+        self.outer = np.zeros((dims, dims), dtype=np.float64)
+        self.kept = np.empty((0, dims), dtype=np.float32)
+        self._rng = np.random.default_rng(seed)
+
+    def update(self, feats: np.ndarray | torch.Tensor) -> None:
+        f = feats.detach().cpu().numpy() if isinstance(feats, torch.Tensor) else np.asarray(feats)
+        if f.ndim != 2 or f.shape[1] != self.dims:
+            raise StatsError(f"expected features of shape (N, {self.dims}), got {f.shape}")
+        f64 = f.astype(np.float64)
+        self.sum += f64.sum(0)
+        self.outer += f64.T @ f64
+        self._reservoir(f.astype(np.float32))
+        self.n += len(f)
+
+    def _reservoir(self, f: np.ndarray) -> None:
+        room = max(self.keep - len(self.kept), 0)
+        if room:
+            self.kept = np.concatenate([self.kept, f[:room]])
+        for i in range(room, len(f)):  # Algorithm R: row i of the stream replaces a kept one w.p. keep/seen
+            j = self._rng.integers(0, self.n + i + 1)
+            if j < self.keep:
+                self.kept[j] = f[i]
+
+    @property
+    def mu(self) -> np.ndarray:
+        return self.sum / max(self.n, 1)
+
+    @property
+    def sigma(self) -> np.ndarray:
+        if self.n < 2:
+            raise StatsError(f"a covariance needs at least 2 images, got {self.n}")
+        mu = self.mu
+        return (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
+
+
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """tr sqrt(Σ1 Σ2) for symmetric PSD Σ1, Σ2, through a symmetric eigenproblem."""
+    try:
+        L = np.linalg.cholesky(sigma1)
+    except np.linalg.LinAlgError:
+        # singular Σ1 (fewer images than dims): any factor with Σ1 = L Lᵀ will do
+        w, v = np.linalg.eigh(sigma1)
+        L = v * np.sqrt(np.clip(w, 0.0, None))
+    m = L.T @ sigma2 @ L
+    ev = np.linalg.eigvalsh((m + m.T) / 2.0)
+    return float(np.sqrt(np.clip(ev, 0.0, None)).sum())
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """‖μ1 − μ2‖² + tr Σ1 + tr Σ2 − 2 tr sqrt(Σ1 Σ2), in float64."""
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape:
+        raise StatsError(f"the two means have different lengths: {mu1.shape[0]} vs {mu2.shape[0]}")
+    if s1.shape != s2.shape or s1.shape != (mu1.shape[0],) * 2:
+        raise StatsError(f"covariance shapes {s1.shape} and {s2.shape} do not match the means ({mu1.shape[0]})")
+    if not (np.isfinite(mu1).all() and np.isfinite(mu2).all() and np.isfinite(s1).all() and np.isfinite(s2).all()):
+        raise StatsError("the statistics contain NaN or inf")
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt_product(s1, s2))
+
+
+def kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+        ) -> tuple[float, float]:
+    """Kernel Inception Distance: unbiased MMD² with k(x, y) = (xᵀy / d + 1)³, over random subsets.
+
+    Returns (mean, std) over the subsets.
+    """
+    n1, n2 = len(f1), len(f2)
+    m = min(n1, n2, subset_size)
+    if m < 2:
+        raise StatsError("KID needs at least 2 feature rows on each side")
+    d = f1.shape[1]
+    rng = np.random.default_rng(seed)
+    vals = np.empty(subsets)
+    for i in range(subsets):
+        x = f1[rng.choice(n1, m, replace=False)].astype(np.float64)
+        y = f2[rng.choice(n2, m, replace=False)].astype(np.float64)
+        kxx, kyy, kxy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3
+        within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        vals[i] = within - 2.0 * kxy.sum() / (m * m)
+    return float(vals.mean()), float(vals.std())
+
+
+def _kth_radii(f: torch.Tensor, k: int, chunk: int = 1024) -> torch.Tensor:
+    out = []
+    for i in range(0, len(f), chunk):
+        d = torch.cdist(f[i:i + chunk], f)
+        out.append(d.kthvalue(k + 1, dim=1).values)  # +1: the nearest is the row itself, at 0
+    return torch.cat(out)
+
+
+def _coverage(query: torch.Tensor, ref: torch.Tensor, radii: torch.Tensor, chunk: int = 1024) -> float:
+    inside = []
+    for i in range(0, len(query), chunk):
+        d = torch.cdist(query[i:i + chunk], ref)
+        inside.append((d <= radii[None, :]).any(dim=1))
+    return float(torch.cat(inside).float().mean())
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds."""
+    if len(real) <= k or len(fake) <= k:
+        raise StatsError(f"precision/recall with k={k} needs more than {k} rows on each side")
+    r = torch.from_numpy(np.asarray(real, np.float32))
+    f = torch.from_numpy(np.asarray(fake, np.float32))
+    precision = _coverage(f, r, _kth_radii(r, k))
+    recall = _coverage(r, f, _kth_radii(f, k))
+    return precision, recall
+
+
+def effective_rank(sigma: np.ndarray, rel: float = 1e-6) -> int:
+    ev = np.linalg.eigvalsh(np.asarray(sigma, np.float64))
+    return int((ev > rel * max(ev.max(), 1e-30)).sum())
+
+
+def save_stats(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray, **extra) -> None:
+    """A pytorch-fid compatible .npz (mu, sigma); extra arrays (features, n) ride along."""
+    from .images import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, mu=mu, sigma=sigma, **extra)
+
+
+def load_stats(path: str | os.PathLike, dims: int | None = None) -> dict:
+    """mu, sigma (and features, n when present) from an .npz, checked for shape and dims."""
+    name = Path(path).name
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise StatsError(f"{name} is not a readable .npz file ({e})") from None
+    if "mu" not in data or "sigma" not in data:
+        raise StatsError(f"{name} must hold arrays 'mu' and 'sigma' (it holds {sorted(data)})")
+    mu, sigma = data["mu"], data["sigma"]
+    if mu.ndim != 1 or sigma.shape != (mu.shape[0], mu.shape[0]):
+        raise StatsError(f"{name}: mu {mu.shape} and sigma {sigma.shape} do not fit together")
+    if dims is not None and mu.shape[0] != dims:
+        raise StatsError(f"{name} holds {mu.shape[0]}-d statistics but {dims}-d features were asked for "
+                         f"(use --dims {mu.shape[0]})")
+    return data

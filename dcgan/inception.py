@@ -1,0 +1,192 @@
+"""The FID Inception-v3: the TensorFlow 2015-12-05 graph that published FIDs come from.
+
+Built from torchvision's Inception blocks, with the three places where the TF graph differs from
+torchvision's model (which is why torchvision's ImageNet weights give different FIDs):
+  * the pooling branch of the A, C and first E blocks averages without counting the padding;
+  * the pooling branch of the last E block (Mixed_7c) is a max pool, not an average pool;
+  * 1008 output classes and no auxiliary head.
+Attribute names follow torchvision, so the state-dict keys are exactly those of the standard
+`pt_inception-2015-12-05-6726825d.pth` that pytorch-fid publishes.
+
+Input is converted in one place (`preprocess`): uint8 (N, 3, H, W), or float in (-1, 1) as G makes
+it, -> float at 299x299 in (-1, 1). `legacy` resizes bilinearly on the float image exactly as
+pytorch-fid does; `clean` resizes each channel with PIL's bicubic filter in float, as clean-fid
+does. `features(x, dims)` returns the pooled activations of the block that has `dims` channels.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torchvision.models import inception as tvi
+
+WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
+               "pt_inception-2015-12-05-6726825d.pth")
+WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
+WEIGHTS_SHA256_PREFIX = "6726825d"
+DIMS = (64, 192, 768, 2048)
+
+
+class WeightsUnavailable(RuntimeError):
+    """No FID weights file and no way to download one; the message says how to provide it."""
+
+
+def _avg_pool_no_pad(x):
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
+
+
+class _BlockA(tvi.InceptionA):
+    def _forward(self, x):
+        b5 = self.branch5x5_2(self.branch5x5_1(x))
+        b3 = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        return [self.branch1x1(x), b5, b3, self.branch_pool(_avg_pool_no_pad(x))]
+
+
+class _BlockC(tvi.InceptionC):
+    def _forward(self, x):
+        b7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        bd = x
+        for conv in (self.branch7x7dbl_1, self.branch7x7dbl_2, self.branch7x7dbl_3,
+                     self.branch7x7dbl_4, self.branch7x7dbl_5):
+            bd = conv(bd)
+        return [self.branch1x1(x), b7, bd, self.branch_pool(_avg_pool_no_pad(x))]
+
+
+class _BlockE(tvi.InceptionE):
+    def __init__(self, in_channels: int, max_pool: bool):
+        super().__init__(in_channels)
+        self.max_pool = max_pool  # the TF graph's Mixed_7c pools with max (a quirk kept for FID)
+
+    def _forward(self, x):
+        b3 = self.branch3x3_1(x)
+        b3 = torch.cat([self.branch3x3_2a(b3), self.branch3x3_2b(b3)], 1)
+        bd = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        bd = torch.cat([self.branch3x3dbl_3a(bd), self.branch3x3dbl_3b(bd)], 1)
+        pooled = F.max_pool2d(x, 3, 1, 1) if self.max_pool else _avg_pool_no_pad(x)
+        return [self.branch1x1(x), b3, bd, self.branch_pool(pooled)]
+
+
+class FIDInception(nn.Module):
+    """Inception-v3 as the FID graph: 299x299 input in (-1, 1) -> features of 64/192/768/2048 dims."""
+
+    def __init__(self):
+        super().__init__()
+        C = tvi.BasicConv2d
+        self.Conv2d_1a_3x3 = C(3, 32, kernel_size=3, stride=2)  # 32 x 149 x 149
+        self.Conv2d_2a_3x3 = C(32, 32, kernel_size=3)  # 32 x 147 x 147
+        self.Conv2d_2b_3x3 = C(32, 64, kernel_size=3, padding=1)  # 64 x 147 x 147, pooled to 73
+        self.Conv2d_3b_1x1 = C(64, 80, kernel_size=1)  # 80 x 73 x 73
+        self.Conv2d_4a_3x3 = C(80, 192, kernel_size=3)  # 192 x 71 x 71, pooled to 35
+        self.Mixed_5b = _BlockA(192, pool_features=32)  # 256 x 35 x 35
+        self.Mixed_5c = _BlockA(256, pool_features=64)  # 288 x 35 x 35
+        self.Mixed_5d = _BlockA(288, pool_features=64)  # 288 x 35 x 35
+        self.Mixed_6a = tvi.InceptionB(288)  # 768 x 17 x 17
+        self.Mixed_6b = _BlockC(768, channels_7x7=128)
+        self.Mixed_6c = _BlockC(768, channels_7x7=160)
+        self.Mixed_6d = _BlockC(768, channels_7x7=160)
+        self.Mixed_6e = _BlockC(768, channels_7x7=192)  # 768 x 17 x 17
+        self.Mixed_7a = tvi.InceptionD(768)  # 1280 x 8 x 8
+        self.Mixed_7b = _BlockE(1280, max_pool=False)  # 2048 x 8 x 8
+        self.Mixed_7c = _BlockE(2048, max_pool=True)  # 2048 x 8 x 8
+        self.fc = nn.Linear(2048, 1008)  # the TF graph's 1008 classes; unused for FID
+
+    def _blocks(self):
+        pool = nn.functional.max_pool2d
+        yield 64, [self.Conv2d_1a_3x3, self.Conv2d_2a_3x3, self.Conv2d_2b_3x3, lambda x: pool(x, 3, 2)]
+        yield 192, [self.Conv2d_3b_1x1, self.Conv2d_4a_3x3, lambda x: pool(x, 3, 2)]
+        yield 768, [self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a,
+                    self.Mixed_6b, self.Mixed_6c, self.Mixed_6d, self.Mixed_6e]
+        yield 2048, [self.Mixed_7a, self.Mixed_7b, self.Mixed_7c]
+
+    def forward(self, x: torch.Tensor, dims: int = 2048) -> torch.Tensor:
+        """x: (N, 3, 299, 299) in (-1, 1) -> (N, dims), spatially averaged activations."""
+        if dims not in DIMS:
+            raise ValueError(f"dims must be one of {DIMS}, got {dims}")
+        for d, layers in self._blocks():
+            for layer in layers:
+                x = layer(x)
+            if d == dims:
+                return F.adaptive_avg_pool2d(x, 1).flatten(1)
+        raise AssertionError("unreachable")
+
+
+def preprocess(x: torch.Tensor, resize: str = "legacy") -> torch.Tensor:
+    """uint8 (N, 3, H, W), or float in (-1, 1), -> float32 (N, 3, 299, 299) in (-1, 1)."""
+    if x.dtype == torch.uint8:
+        x01 = x.float() / 255.0
+    else:
+        x01 = (x.float() + 1.0) / 2.0
+    if resize == "legacy":
+        if x01.shape[-2:] != (299, 299):
+            x01 = F.interpolate(x01, size=(299, 299), mode="bilinear", align_corners=False)
+    elif resize == "clean":
+        x01 = _pil_bicubic(x01)
+    else:
+        raise ValueError(f"resize must be 'legacy' or 'clean', got {resize!r}")
+    return 2.0 * x01 - 1.0
+
+
+def _pil_bicubic(x01: torch.Tensor) -> torch.Tensor:
+    out = np.empty((x01.shape[0], x01.shape[1], 299, 299), dtype=np.float32)
+    arr = x01.cpu().numpy()
+    for i in range(arr.shape[0]):
+        for c in range(arr.shape[1]):
+            img = Image.fromarray(arr[i, c].astype(np.float32), mode="F")
+            out[i, c] = np.asarray(img.resize((299, 299), Image.BICUBIC), dtype=np.float32)
+    return torch.from_numpy(out).to(x01.device)
+
+
+def weights_path(weights: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Where the FID weights are: --weights, $DCGAN_FID_WEIGHTS, the torch hub cache, or a download."""
+    explicit = weights or os.environ.get("DCGAN_FID_WEIGHTS")
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise WeightsUnavailable(f"FID weights file not found: {p}")
+        return p
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_NAME
+    if cached.is_file():
+        return cached
+    how = (f"Download {WEIGHTS_URL} elsewhere and pass --weights PATH (or set DCGAN_FID_WEIGHTS=PATH), "
+           f"or put it at {cached}.")
+    if not download:
+        raise WeightsUnavailable(f"FID Inception weights are not available. {how}")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        # checks the SHA-256 prefix and removes the partial file on a mismatch
+        torch.hub.download_url_to_file(WEIGHTS_URL, str(cached), hash_prefix=WEIGHTS_SHA256_PREFIX, progress=True)
+    except Exception as e:  # noqa: BLE001 - offline, proxy, HTTP errors: one message for all
+        raise WeightsUnavailable(f"could not download the FID Inception weights ({type(e).__name__}). {how}") from None
+    return cached
+
+
+def load(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+         download: bool = True) -> FIDInception:
+    """The FID Inception with its weights, in eval mode, on `device`."""
+    path = weights_path(weights, download)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = FIDInception()
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        # BatchNorm's step counter is irrelevant in eval mode and absent from some ports
+        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise KeyError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
+    except Exception as e:  # noqa: BLE001 - a wrong or corrupt file is one clear message
+        raise WeightsUnavailable(f"{path} is not an FID Inception weights file "
+                                 f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
+    return model.eval().requires_grad_(False).to(device)
+
+
+def weights_id(path: Path) -> str:
+    """A short content id of a weights file, part of every cached statistic's key."""
+    st = path.stat()
+    if path.name == WEIGHTS_NAME:
+        return WEIGHTS_SHA256_PREFIX
+    return hashlib.sha256(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:8]
