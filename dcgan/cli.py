@@ -39,6 +39,10 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     d("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
     d("--max-images", type=int, default=None, help="use only the first N images (smoke runs)")
     d("--log-every", type=int, default=10, help="steps between logged metrics")
+    d("--fid-every", type=int, default=0, help="compute FID every K epochs and keep checkpoints/best.pt")
+    d("--fid-n", type=int, default=2048, help="generated images per FID evaluation")
+    d("--fid-dims", type=int, default=2048, choices=(64, 192, 768, 2048))
+    d("--fid-weights", default=None, help="FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)")
     d("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
 
 
@@ -51,7 +55,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     cfg = TrainConfig(data=a.data, data_root=a.data_root, epochs=a.epochs, batch_size=a.batch_size,
                       image_size=a.image_size, nz=a.nz, ngf=ngf, ndf=ndf, lr=a.lr, beta1=a.beta1,
                       flip=not a.no_flip, seed=a.seed, device=a.device, precision=a.precision,
-                      max_images=a.max_images, log_every=a.log_every)
+                      max_images=a.max_images, log_every=a.log_every, fid_every=a.fid_every, fid_n=a.fid_n,
+                      fid_dims=a.fid_dims, fid_weights=a.fid_weights)
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -85,8 +90,9 @@ def cmd_train(a: argparse.Namespace) -> int:
                 if bar is not None:
                     bar.close()
                     bar = None
+                fid = f", {ev['fid_protocol']} {ev['fid']:.2f} (best {ev['best_fid']:.2f})" if "fid" in ev else ""
                 tqdm.write(f"epoch {ev['epoch']}/{ev['epochs']}: samples {ev['sample']} "
-                           f"(diversity {ev['diversity_ratio']:.2f} of real)", file=sys.stderr)
+                           f"(diversity {ev['diversity_ratio']:.2f} of real{fid})", file=sys.stderr)
             elif t in ("alarm", "warning"):
                 tqdm.write(f"{t}: {ev.get('text') or ev['message']}", file=sys.stderr)
             elif t == "done":
@@ -188,6 +194,14 @@ def cmd_stats(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(a: argparse.Namespace) -> int:
+    from .bench import run, table
+
+    r = run(a)
+    print(json.dumps(r) if a.json else table(r))
+    return 0
+
+
 def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=None, help="images to sample from a generator side (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
@@ -251,6 +265,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="the same kinds as A")
     _fid_args(p)
     p.set_defaults(fn=cmd_fid)
+
+    p = sub.add_parser("bench", help="throughput against conventional baselines (training, FID, generation)")
+    for flag, h in (("--train", "training loop"), ("--fid", "FID features and distance"),
+                    ("--generate", "generation latency")):
+        p.add_argument(flag, action="store_true", help=f"only the {h} benchmark (default: all)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--ngf", type=int, default=64)
+    p.add_argument("--ndf", type=int, default=64)
+    p.add_argument("--steps", type=int, default=None, help="measured training steps (default 3 on CPU, 50 on GPU)")
+    p.add_argument("--fid-n", type=int, default=None, help="images for the feature benchmark")
+    p.add_argument("--fid-batch-size", type=int, default=16)
+    p.add_argument("--weights", default=None, help="FID weights (default: installed ones, else random)")
+    p.add_argument("--stats-a", default=None, help="two .npz files to time frechet_distance on (default: synthetic)")
+    p.add_argument("--stats-b", default=None)
+    p.add_argument("--checkpoint", default="demo", help="generator for the latency benchmark")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_bench)
 
     p = sub.add_parser("stats", help="write pytorch-fid compatible mu/sigma statistics to an .npz")
     p.add_argument("src", help="folder, .zip, demo, celeba or a generator")

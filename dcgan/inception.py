@@ -190,3 +190,25 @@ def weights_id(path: Path) -> str:
     if path.name == WEIGHTS_NAME:
         return WEIGHTS_SHA256_PREFIX
     return hashlib.sha256(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:8]
+
+
+@torch.no_grad()
+def make_random_weights(path: str | os.PathLike, seed: int = 0, batches: int = 2, batch: int = 6) -> Path:
+    """A random-weight file in the standard layout, for tests and benchmarks (never for scores).
+
+    BatchNorm running statistics are calibrated on a few random batches so activations keep a
+    sane scale down to pool3 and features stay informative enough to compare implementations.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = FIDInception()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = None  # cumulative average over the calibration batches
+            m.reset_running_stats()
+    model.train()
+    for _ in range(batches):
+        model(preprocess(torch.randint(0, 256, (batch, 3, 64, 64), dtype=torch.uint8, generator=gen)))
+    torch.save(model.state_dict(), path)
+    return Path(path)

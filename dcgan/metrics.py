@@ -113,6 +113,13 @@ class Evaluator:
         self.batch_size, self.resize, self.dims, self.keep = max(1, batch_size), resize, dims, keep
         self.progress = progress
 
+    def generator_side(self, g, n: int, seed: int = 0, spec: str = "generator") -> Side:
+        """Sample n images from an in-memory generator (eval mode) and featurise them."""
+        stats = _featurise(_batches_from_generator(g, n, self.batch_size, seed), self.model, self.dims,
+                           self.resize, self.device, n, self.progress, self.keep)
+        return Side(spec, "generator", stats.n, stats.mu, stats.sigma, stats.kept,
+                    sizes={(g.image_size, g.image_size)})
+
     def _cache_file(self, fingerprint: str) -> Path:
         wid = inception.weights_id(self.weights_file)
         return datamod.cache_dir() / "fid" / f"{fingerprint}-{self.resize}-{self.dims}-{wid}.npz"
@@ -125,12 +132,7 @@ class Evaluator:
         if is_generator(spec):
             from .hub import load_generator
 
-            g = load_generator(spec, self.device)
-            n = n or 10_000
-            stats = _featurise(_batches_from_generator(g, n, self.batch_size, seed), self.model, self.dims,
-                               self.resize, self.device, n, self.progress, self.keep)
-            return Side(spec, "generator", stats.n, stats.mu, stats.sigma, stats.kept,
-                        sizes={(g.image_size, g.image_size)})
+            return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
         items, report = datamod.native_items(spec, data_root=data_root)
         cache = self._cache_file(report.fingerprint)
         if cache.exists():
@@ -175,8 +177,10 @@ def warnings_for(a: Side, b: Side, dims: int) -> list[str]:
     return out
 
 
-def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100) -> dict:
-    """The report: fid, kid_mean, kid_std, precision, recall, n_a, n_b, protocol, warnings."""
+def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True) -> dict:
+    """The report: fid, kid_mean, kid_std, precision, recall, n_a, n_b, protocol, warnings.
+
+    extras=False skips KID and precision/recall (FID alone, as tracked during training)."""
     for label, s in (("A", a), ("B", b)):
         if s.sigma is None:
             raise F.StatsError(f"side {label} ({s.spec}) has {s.n} image(s); FID needs at least 2")
@@ -185,7 +189,9 @@ def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100) -> dict:
            "protocol": protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims),
            "resize": ev.resize, "dims": ev.dims, "weights": ev.weights_file.name,
            "warnings": warnings_for(a, b, ev.dims)}
-    if a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
+    if not extras:
+        pass
+    elif a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
         rep["kid_mean"], rep["kid_std"] = F.kid(a.features, b.features, subsets=kid_subsets)
         rep["precision"], rep["recall"] = F.precision_recall(a.features, b.features)
     else:

@@ -50,6 +50,10 @@ class TrainConfig:
     log_every: int = 10  # steps between host syncs / metric records
     n_samples: int = 64  # fixed-noise grid size
     ckpt_every_s: float = 600.0  # also checkpoint mid-epoch this often, for long epochs
+    fid_every: int = 0  # epochs between FID evaluations (0: never); keeps checkpoints/best.pt
+    fid_n: int = 2048  # generated images per FID evaluation
+    fid_dims: int = 2048
+    fid_weights: str | None = None
 
     def __post_init__(self):
         bad = []
@@ -67,6 +71,8 @@ class TrainConfig:
             bad.append("max_images must be >= 1")
         if self.log_every < 1:
             bad.append("log_every must be >= 1")
+        if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
+            bad.append("fid_every must be >= 0 and fid_n >= 2")
         if bad:
             raise ValueError("; ".join(bad))
         self.model()  # validates image_size, nz, ngf, ndf
@@ -101,7 +107,21 @@ def _init_state(cfg: TrainConfig, device: torch.device) -> dict:
             "step": 0, "step_in_epoch": 0, "epoch_perm": None, "metrics": [],
             "rng": torch.Generator(device).manual_seed(cfg.seed).get_state(),
             "fixed_noise": z_from_seeds(grid_seeds(cfg.seed, cfg.n_samples), cfg.nz),
-            "best_diversity": None}
+            "best_diversity": None, "best_fid": None}
+
+
+def _fid_tracker(cfg: TrainConfig, device: torch.device):
+    """fn(G) -> (fid, protocol) against the training data's cached Inception statistics."""
+    from .metrics import Evaluator, compare
+
+    ev = Evaluator(weights=cfg.fid_weights, device=device, dims=cfg.fid_dims)
+    real = ev.side(cfg.data, data_root=cfg.data_root)  # featurised once, then cached on disk
+
+    def measure(g) -> tuple[float, str]:
+        rep = compare(ev, real, ev.generator_side(g, cfg.fid_n, seed=cfg.seed), extras=False)
+        return rep["fid"], rep["protocol"]
+
+    return measure
 
 
 def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None) -> Iterator[dict]:
@@ -155,6 +175,8 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None)
     pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
     real_div = monitor.diversity(to_float(images[pick.to(device)].cpu()))
     best_div = state["best_diversity"]
+    tracker = _fid_tracker(cfg, device) if cfg.fid_every else None
+    best_fid = state.get("best_fid")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
 
     epoch, step = state["epoch"], state["step"]
@@ -166,7 +188,8 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None)
         return {"config": config, "G": g.state_dict(), "D": d.state_dict(), "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(), "epoch": epoch, "step": step, "step_in_epoch": step_in_epoch,
                 "epoch_perm": None if cur_perm is None else cur_perm.cpu(), "rng": gen.get_state(),
-                "fixed_noise": fixed_noise, "metrics": metrics, "best_diversity": best_div}
+                "fixed_noise": fixed_noise, "metrics": metrics, "best_diversity": best_div,
+                "best_fid": best_fid}
 
     acc = torch.zeros(4, device=device)
     acc_n, t_log, last_ckpt = 0, time.perf_counter(), time.monotonic()
@@ -256,14 +279,23 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None)
             best_div = ratio if best_div is None else max(best_div, ratio)
             erec = {"kind": "epoch", "epoch": epoch, "step": step, "diversity_ratio": ratio,
                     "signals": signals, "alarms": [a.to_dict() for a in alarms]}
+            improved = False
+            if tracker and (epoch % cfg.fid_every == 0 or epoch == cfg.epochs):
+                erec["fid"], erec["fid_protocol"] = tracker(g)
+                improved = best_fid is None or erec["fid"] < best_fid
+                best_fid = erec["fid"] if improved else best_fid
             metrics.append(erec)
             run.append_metrics([erec])
             path = run.save_checkpoint(snapshot(0, None))
+            if improved:  # DCGANs often get worse late in training: keep the best epoch
+                run.save_checkpoint(snapshot(0, None), run.best)
             run.save_generator(g)
             last_ckpt = time.monotonic()
             run.set_status("running" if epoch < cfg.epochs else "finished", epoch=epoch, epochs=cfg.epochs)
             yield {"type": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": step, "sample": str(img_path),
-                   "gif": str(run.gif), "diversity_ratio": ratio, "signals": signals}
+                   "gif": str(run.gif), "diversity_ratio": ratio, "signals": signals,
+                   **({"fid": erec["fid"], "fid_protocol": erec["fid_protocol"], "best_fid": best_fid}
+                      if "fid" in erec else {})}
             for a in alarms:
                 yield {"type": "alarm", "epoch": epoch, **a.to_dict(), "text": str(a)}
             yield {"type": "checkpoint", "path": str(path), "epoch": epoch, "step": step}

@@ -229,3 +229,20 @@ def test_missing_weights_say_how_to_provide_them(tmp_path, monkeypatch, two_fold
                           capture_output=True, text=True, env={**env, "https_proxy": "http://127.0.0.1:9"})
     assert proc.returncode == 3
     assert "--weights" in proc.stderr and "DCGAN_FID_WEIGHTS" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_training_tracks_fid_and_keeps_the_best_epoch(fid_weights, tmp_path):
+    from dcgan.runs import RunDir, load_checkpoint
+    from dcgan.train import TrainConfig, train
+
+    make_images(tmp_path / "d", 16, size=32)
+    cfg = TrainConfig(data=str(tmp_path / "d"), epochs=3, batch_size=8, image_size=32, ngf=8, ndf=8, nz=16,
+                      log_every=2, n_samples=16, fid_every=1, fid_n=12, fid_dims=64, fid_weights=str(fid_weights))
+    events = list(train(cfg, tmp_path / "r"))
+    epochs = [e for e in events if e["type"] == "epoch"]
+    fids = [e["fid"] for e in epochs]
+    assert len(fids) == 3 and all(np.isfinite(fids)) and epochs[0]["fid_protocol"] == "fid12_legacy_64"
+    best_epoch = 1 + int(np.argmin(fids))
+    run = RunDir(tmp_path / "r")
+    assert load_checkpoint(run.best)["epoch"] == best_epoch
+    assert [r["fid"] for r in run.read_metrics() if r["kind"] == "epoch"] == fids
