@@ -194,6 +194,14 @@ def cmd_stats(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_push(a: argparse.Namespace) -> int:
+    from .hub import push
+
+    url = push(a.run_dir, a.repo_id, private=a.private)
+    _report(a, {"url": url, "repo_id": a.repo_id}, f"pushed {a.run_dir} -> {url}")
+    return 0
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
     from .bench import run, table
 
@@ -265,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", help="the same kinds as A")
     _fid_args(p)
     p.set_defaults(fn=cmd_fid)
+
+    p = sub.add_parser("push", help="upload a run's generator, samples, GIF and a model card to the Hub")
+    p.add_argument("run_dir")
+    p.add_argument("--repo-id", required=True, help="USER/NAME")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_push)
 
     p = sub.add_parser("bench", help="throughput against conventional baselines (training, FID, generation)")
     for flag, h in (("--train", "training loop"), ("--fid", "FID features and distance"),

@@ -41,8 +41,10 @@ def _build(cfg: dict, sd: dict) -> Generator:
         g = Generator(int(cfg["nz"]), int(cfg["ngf"]), int(cfg.get("nc", 3)), int(cfg["image_size"]))
         g.load_state_dict(sd, strict=True)
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
-        first = str(e).strip().splitlines()[0][:200]
-        raise CheckpointError(f"the generator weights do not match their config: {first}") from None
+        # torch's message starts with a header line; the next one names the key and shapes
+        lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+        detail = lines[1] if len(lines) > 1 and lines[0].startswith("Error(s)") else lines[0]
+        raise CheckpointError(f"the generator weights do not match their config: {detail[:240]}") from None
     return g.eval()
 
 
@@ -113,3 +115,151 @@ def _from_hub(repo_id: str) -> Generator:
                               "cache; download it elsewhere with `huggingface-cli download` or pass a folder") from None
     except (HfHubHTTPError, OSError) as e:
         raise CheckpointError(f"could not load {repo_id} from the Hub: {str(e).splitlines()[0][:160]}") from None
+
+
+# ----------------------------------------------------------------------------- cards and pushing
+
+def train_command(cfg: dict, epochs: int | None = None) -> str:
+    """The CLI command that reproduces a run (its weights after `epochs` epochs: runs are seeded)."""
+    parts = ["python -m dcgan train", f"--data {cfg.get('data', 'demo')}", "--out RUN_DIR",
+             f"--epochs {epochs or cfg.get('epochs')}", f"--batch-size {cfg.get('batch_size')}",
+             f"--image-size {cfg.get('image_size')}", f"--nz {cfg.get('nz')}", f"--ngf {cfg.get('ngf')}",
+             f"--ndf {cfg.get('ndf')}", f"--lr {cfg.get('lr')}", f"--beta1 {cfg.get('beta1')}", f"--seed {cfg.get('seed')}"]
+    if not cfg.get("flip", True):
+        parts.append("--no-flip")
+    if cfg.get("max_images"):
+        parts.append(f"--max-images {cfg['max_images']}")
+    if cfg.get("precision", "fp32") != "fp32":
+        parts.append(f"--precision {cfg['precision']}")
+    return " ".join(parts)
+
+
+def run_summary(run: RunDir) -> dict:
+    """Epochs, steps, last-epoch losses, diversity and FID of a run, from metrics.jsonl."""
+    recs = run.read_metrics()
+    epochs = [r for r in recs if r.get("kind") == "epoch"]
+    steps = [r for r in recs if r.get("kind") == "step"]
+    last_epoch = epochs[-1]["epoch"] if epochs else 0
+    tail = [r for r in steps if r["epoch"] == last_epoch] or steps[-10:]
+    mean = (lambda k: sum(r[k] for r in tail) / len(tail)) if tail else (lambda k: None)
+    fids = [(r["fid"], r["epoch"], r.get("fid_protocol")) for r in epochs if r.get("fid") is not None]
+    best = min(fids) if fids else None
+    return {"epochs": last_epoch, "steps": epochs[-1]["step"] if epochs else 0,
+            "loss_d": mean("loss_d"), "loss_g": mean("loss_g"), "d_real": mean("d_real"), "d_fake": mean("d_fake"),
+            "diversity_ratio": epochs[-1].get("diversity_ratio") if epochs else None,
+            "fid_last": fids[-1] if fids else None, "fid_best": best}
+
+
+def model_card(run: RunDir, repo_id: str | None = None, extra: str = "") -> str:
+    from huggingface_hub import ModelCardData
+
+    cfg, s = run.read_config(), run_summary(run)
+    name = repo_id or "dcgan-generator"
+    data = ModelCardData(license="apache-2.0", library_name="dcgan-studio", pipeline_tag="unconditional-image-generation",
+                         tags=["gan", "dcgan", "unconditional-image-generation", "pytorch_model_hub_mixin"])
+    f = lambda v, p=4: "n/a" if v is None else f"{v:.{p}f}"  # noqa: E731
+    fid = "not measured during training"
+    if s["fid_best"]:
+        (lv, le, lp), (bv, be, bp) = s["fid_last"], s["fid_best"]
+        fid = f"{lp} = {lv:.2f} at epoch {le}; best {bp} = {bv:.2f} at epoch {be}"
+    hp = "\n".join(f"| {k} | {cfg.get(k)} |" for k in ("data", "n_images", "image_size", "batch_size", "lr",
+                                                       "beta1", "beta2", "nz", "ngf", "ndf", "flip", "seed",
+                                                       "precision", "device_used"))
+    return f"""---
+{data.to_yaml()}
+---
+
+# {name}
+
+A DCGAN generator (Radford et al., 2015) trained with DCGAN Studio on `{cfg.get('data')}`
+({cfg.get('n_images')} images, {cfg.get('image_size')}×{cfg.get('image_size')}).
+
+![the 64 fixed latents after the last epoch](samples.png)
+
+![the same latents, epoch by epoch](progress.gif)
+
+## Use it
+
+```python
+import torch
+from dcgan.models import Generator  # DCGAN Studio
+g = Generator.from_pretrained("{name}")
+images = g(torch.randn(16, g.nz, 1, 1))  # (16, 3, {cfg.get('image_size')}, {cfg.get('image_size')}) in (-1, 1)
+```
+
+or `python -m dcgan generate --checkpoint {name} --n 64 --out grid.png`.
+
+## Training
+
+`{train_command(cfg, s['epochs'])}`
+
+| hyperparameter | value |
+|---|---|
+{hp}
+
+Trained for {s['epochs']} epochs ({s['steps']} steps). Over the last epoch: loss_d {f(s['loss_d'])},
+loss_g {f(s['loss_g'])}, D(x) {f(s['d_real'], 3)}, D(G(z)) {f(s['d_fake'], 3)}.
+Sample diversity (mean pairwise distance of the 64 fixed-noise samples over that of 64 real
+images): {f(s['diversity_ratio'], 2)}. FID: {fid}.
+{extra}
+## Limitations
+
+- A {cfg.get('image_size')}×{cfg.get('image_size')} DCGAN from 2015: expect blurry details, checkerboard
+  artefacts and some malformed samples; it draws only what resembles its training data.
+- GANs can drop modes of the data (mode collapse) without any loss curve showing it; look at the
+  samples, not only the numbers.
+- FID numbers are comparable only under the same protocol (N, resize, dims, weights); below
+  2,048 images FID is biased upwards.
+"""
+
+
+def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | None = None,
+          gif_every: int = 1, gif_scale: float = 1.0, extra: str = "") -> Path:
+    """Everything a Hub repo of this run holds, in `dest`: weights, config, card, samples, GIF, metrics."""
+    import shutil
+
+    from PIL import Image
+
+    from .images import save_gif
+
+    run, dest = RunDir(run_dir), Path(dest)
+    if not (run.generator / "model.safetensors").exists():
+        raise CheckpointError(f"{run.path} has no generator/model.safetensors yet (train at least one epoch)")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("model.safetensors", "config.json"):
+        shutil.copyfile(run.generator / name, dest / name)
+    shutil.copyfile(run.config, dest / "training_config.json")
+    shutil.copyfile(run.metrics, dest / "metrics.jsonl")
+    samples = run.sample_paths()
+    if samples:
+        shutil.copyfile(samples[-1], dest / "samples.png")
+        picked = samples[::gif_every] + ([samples[-1]] if (len(samples) - 1) % gif_every else [])
+        frames = []
+        for p in picked:
+            with Image.open(p) as im:
+                im = im.convert("RGB")
+                frames.append(im.resize((round(im.width * gif_scale), round(im.height * gif_scale)), Image.LANCZOS)
+                              if gif_scale != 1.0 else im)
+        save_gif(frames + [frames[-1]] * 4, dest / "progress.gif", duration_ms=200)
+    (dest / "README.md").write_text(model_card(run, repo_id, extra))
+    return dest
+
+
+def push(run_dir: str | os.PathLike, repo_id: str, private: bool = False, token: str | None = None) -> str:
+    """Create (or reuse) `repo_id` on the Hub and upload the staged run in one commit; returns its URL."""
+    import tempfile
+
+    from huggingface_hub import HfApi, get_token
+
+    if not HUB_ID.match(repo_id):
+        raise CheckpointError(f"--repo-id must look like USER/NAME, got {repo_id!r}")
+    token = token or os.environ.get("HF_TOKEN") or get_token()
+    if not token:
+        raise CheckpointError("not logged in to the Hugging Face Hub: set HF_TOKEN or run `hf auth login`")
+    api = HfApi(token=token)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = stage(run_dir, tmp, repo_id)
+        url = api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(repo_id=repo_id, folder_path=str(staged),
+                          commit_message=f"DCGAN Studio: upload {Path(run_dir).name}")
+    return str(url)

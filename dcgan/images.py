@@ -65,6 +65,15 @@ def grid_image(x: torch.Tensor, nrow: int | None = None) -> Image.Image:
     return to_pil(grid(to_uint8(x.cpu()), nrow))
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _file_mode()  # mkstemp creates 0600; finished files get the usual umask-based mode
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yield a temp path beside `path`; on success fsync and rename it over `path`.
@@ -79,6 +88,7 @@ def atomic_path(path: str | os.PathLike):
         yield Path(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
