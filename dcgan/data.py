@@ -247,7 +247,8 @@ def native_items(src: str, max_images: int | None = None, data_root: str | None 
     else:
         items, report.fingerprint = _folder_items(path, max_images)
     if not items:
-        raise DataError(f"{src} holds no images ({', '.join(sorted(EXTENSIONS))})")
+        why = f"; {report.summary()}" if report.skipped else f" ({', '.join(sorted(EXTENSIONS))})"
+        raise DataError(f"{src} holds no usable images{why}")
     return items, report
 
 

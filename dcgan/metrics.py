@@ -124,7 +124,8 @@ class Evaluator:
         wid = inception.weights_id(self.weights_file)
         return datamod.cache_dir() / "fid" / f"{fingerprint}-{self.resize}-{self.dims}-{wid}.npz"
 
-    def side(self, spec: str, n: int | None = None, seed: int = 0, data_root: str | None = None) -> Side:
+    def side(self, spec: str, n: int | None = None, seed: int = 0, data_root: str | None = None,
+             use_cache: bool = True) -> Side:
         spec = str(spec)
         if spec.endswith(".npz"):
             z = F.load_stats(spec, self.dims)
@@ -135,7 +136,7 @@ class Evaluator:
             return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
         items, report = datamod.native_items(spec, data_root=data_root)
         cache = self._cache_file(report.fingerprint)
-        if cache.exists():
+        if use_cache and cache.exists():
             z = F.load_stats(cache, self.dims)
             return Side(spec, "images", int(z["n"]), z["mu"], z["sigma"], z["features"], int(z["lossy"]),
                         {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]))
@@ -148,7 +149,7 @@ class Evaluator:
         side.sigma = stats.sigma if stats.n >= 2 else None
         side.lossy = sum(Path(name).suffix.lower() in (".jpg", ".jpeg", ".webp") for name, _ in items)
         side.skipped += len(report.skipped)
-        if side.sigma is not None:
+        if use_cache and side.sigma is not None:
             F.save_stats(cache, side.mu, side.sigma, features=side.features, n=side.n, lossy=side.lossy,
                          sizes=np.array(sorted(side.sizes)), skipped=side.skipped)
         return side

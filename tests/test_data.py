@@ -114,7 +114,7 @@ def test_zip_with_too_many_members_is_refused(tmp_path, monkeypatch):
 
 def test_unusable_sources_give_one_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(data.DataError, match="holds no images"):
+    with pytest.raises(data.DataError, match="holds no usable images"):
         data.load(str(tmp_path / "empty"), 32)
     with pytest.raises(data.DataError, match="no such data source"):
         data.load(str(tmp_path / "missing"), 32)

@@ -213,7 +213,7 @@ def test_bad_inputs_are_one_line_errors(fid_weights, two_folders, tmp_path):
     (tmp_path / "text").mkdir()
     (tmp_path / "text" / "x.png").write_text("not an image")
     F.save_stats(tmp_path / "d64.npz", np.zeros(64), np.eye(64))
-    cases = [(tmp_path / "empty", "holds no images"), (tmp_path / "single", "at least 2"),
+    cases = [(tmp_path / "empty", "holds no usable images"), (tmp_path / "single", "at least 2"),
              (tmp_path / "text", "could be read"), (tmp_path / "d64.npz", "--dims 64")]
     for src, msg in cases:
         proc = dcgan("fid", src, a, "--weights", fid_weights, "--dims", 2048 if "npz" in str(src) else 64)

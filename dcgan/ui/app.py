@@ -1,0 +1,32 @@
+"""The whole app: three tabs in one Blocks, and the launch settings app.py and the tests share."""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from ..worker import runs_dir
+from . import evaluate_tab, generate_tab, train_tab
+
+INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, explore its latent space "
+         "and score it with FID. Defaults are the paper's; the bundled data are 1,401 Noto emoji.")
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="DCGAN Studio", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(INTRO)
+        with gr.Tab("Train"):
+            train_tab.build(demo)
+        with gr.Tab("Generate"):
+            generate_tab.build()
+        with gr.Tab("Evaluate"):
+            evaluate_tab.build()
+    demo.queue(default_concurrency_limit=2)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    root = runs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    return {"max_file_size": os.environ.get("DCGAN_MAX_FILE_SIZE", "200mb"), "allowed_paths": [str(root.resolve())],
+            "theme": gr.themes.Soft(), "footer_links": ["api", "gradio"]}

@@ -1,0 +1,140 @@
+"""Generate tab: seed grids, latent walks with a scrubbing slider, principal directions, arithmetic.
+
+Each callback is a thin adapter: widget values -> latent.py / images.py -> pictures. Tile i of a
+grid comes from seed + i alone, so any tile can be made again on its own.
+"""
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+import torch
+
+from .. import latent
+from ..images import grid_image, save_gif, to_pils, to_uint8
+from . import common
+
+N_DIRECTIONS = 5
+EVAL_INFO = ("On: BatchNorm uses the running statistics learned in training, so each image depends "
+             "only on its own latent (reproducible). Off: statistics of the current batch, as during "
+             "training; images then change with what else is in the batch.")
+
+
+def _g(choice, upload, hub_id):
+    return common.generator(common.resolve(choice, upload, hub_id))
+
+
+@common.gpu
+def generate(choice, upload, hub_id, seed, n, eval_mode):
+    g = _g(choice, upload, hub_id)
+    n = int(min(max(int(n), 1), 256))
+    seeds = latent.grid_seeds(int(seed), n)
+    x = latent.sample(g, latent.z_from_seeds(seeds, g.nz), eval_mode=eval_mode)
+    tiles = to_pils(to_uint8(x))
+    return grid_image(x), [(im, f"seed {s}") for im, s in zip(tiles, seeds)]
+
+
+@common.gpu
+def interpolate(choice, upload, hub_id, seeds_text, frames, mode, eval_mode):
+    g = _g(choice, upload, hub_id)
+    keys = latent.z_from_seeds(common.seeds_from_text(seeds_text, 2), g.nz)
+    frames = int(min(max(int(frames), 2), 240))
+    imgs = to_pils(to_uint8(latent.sample(g, latent.walk(keys, frames, mode), eval_mode=eval_mode)))
+    path = common.scratch(".gif")
+    save_gif(imgs, path, duration_ms=80)
+    return imgs, str(path)
+
+
+@common.gpu
+def scrub(choice, upload, hub_id, seeds_text, t, mode, eval_mode):
+    g = _g(choice, upload, hub_id)
+    keys = latent.z_from_seeds(common.seeds_from_text(seeds_text, 2), g.nz)
+    return to_pils(to_uint8(latent.sample(g, latent.at(keys, t, mode)[None], eval_mode=eval_mode)))[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _directions(spec: str, mtime_key) -> torch.Tensor:
+    return latent.principal_directions(common.generator(spec), k=N_DIRECTIONS)
+
+
+@common.gpu
+def directions(choice, upload, hub_id, seed, eval_mode, *alphas):
+    spec = common.resolve(choice, upload, hub_id)
+    g = common.generator(spec)
+    dirs = _directions(spec, id(g))
+    z = latent.z_from_seed(int(seed), g.nz)
+    # alphas are in units of sqrt(nz): the typical length of a latent, so +-1 is a big move
+    z = z + (torch.tensor([float(a) for a in alphas]) @ dirs) * g.nz ** 0.5 * 0.5
+    return to_pils(to_uint8(latent.sample(g, z[None], eval_mode=eval_mode)))[0]
+
+
+@common.gpu
+def arithmetic(choice, upload, hub_id, a_text, b_text, c_text, eval_mode):
+    g = _g(choice, upload, hub_id)
+    a, b, c = (latent.z_from_seeds(common.seeds_from_text(t), g.nz) for t in (a_text, b_text, c_text))
+    z = torch.stack([a.mean(0), b.mean(0), c.mean(0), latent.arithmetic(a, b, c)])
+    imgs = to_pils(to_uint8(latent.sample(g, z, eval_mode=eval_mode)))
+    return list(zip(imgs, ["mean of A", "mean of B", "mean of C", "A − B + C"]))
+
+
+def build() -> None:
+    with gr.Row():
+        choice = gr.Dropdown(common.generator_choices(), value=common.DEMO, label="Generator", scale=2)
+        upload = gr.File(label="Generator file (.safetensors or .pt)", file_types=[".safetensors", ".pt"],
+                         visible=False, scale=2)
+        hub_id = gr.Textbox(label="Hub id (USER/NAME)", visible=False, scale=2)
+        refresh = gr.Button("↻ runs", scale=0, min_width=80)
+        eval_mode = gr.Checkbox(True, label="BatchNorm eval mode", info=EVAL_INFO, scale=3)
+    choice.change(lambda c: (gr.update(visible=c == common.UPLOAD), gr.update(visible=c == common.HUB)),
+                  choice, [upload, hub_id], api_visibility="private")
+    refresh.click(lambda: gr.update(choices=common.generator_choices()), None, choice, api_visibility="private")
+    src = [choice, upload, hub_id]
+
+    with gr.Tab("Seed grid"):
+        with gr.Row():
+            seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)")
+            n = gr.Slider(1, 256, 64, step=1, label="Images")
+            go = gr.Button("Generate", variant="primary")
+        with gr.Row():
+            grid = gr.Image(label="Grid", type="pil", format="png")
+            gallery = gr.Gallery(label="Tiles (click one to see its seed)", columns=8, height=420)
+        go.click(generate, src + [seed, n, eval_mode], [grid, gallery], api_name="generate")
+
+    with gr.Tab("Walk"):
+        with gr.Row():
+            keys = gr.Textbox("1, 2, 3", label="Keyframe seeds (2 or more)")
+            frames = gr.Slider(2, 240, 48, step=1, label="Frames")
+            mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation",
+                            info="slerp keeps the latent's magnitude; lerp passes near the origin")
+            walk_btn = gr.Button("Walk", variant="primary")
+        with gr.Row():
+            strip = gr.Gallery(label="Frames", columns=12, height=300)
+            gif = gr.Image(label="GIF", type="filepath")
+        t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
+        live = gr.Image(label="At t", type="pil", height=256, width=256)
+        walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif], api_name="interpolate")
+        t.input(scrub, src + [keys, t, mode, eval_mode], live, api_name="scrub", trigger_mode="always_last",
+                show_progress="hidden", concurrency_limit=4)
+
+    with gr.Tab("Directions"):
+        gr.Markdown("Principal directions of the generator's first layer (as GANSpace finds them): "
+                    "drag a slider to move the latent along one.")
+        with gr.Row():
+            base = gr.Number(0, precision=0, label="Base seed")
+            dir_img = gr.Image(label="Result", type="pil", height=256, width=256)
+        sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
+        for s in sliders:
+            s.input(directions, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
+                    show_progress="hidden", concurrency_limit=4, api_name="directions" if s is sliders[0] else None,
+                    api_visibility="public" if s is sliders[0] else "private")
+        base.submit(directions, src + [base, eval_mode] + sliders, dir_img, api_visibility="private")
+
+    with gr.Tab("Arithmetic"):
+        gr.Markdown("Each term is the mean latent of a few seeds, as in the paper's Figure 7.")
+        with gr.Row():
+            a = gr.Textbox("1 2 3", label="A seeds")
+            b = gr.Textbox("4 5 6", label="B seeds")
+            c = gr.Textbox("7 8 9", label="C seeds")
+            go_ar = gr.Button("A − B + C", variant="primary")
+        result = gr.Gallery(label="Terms and result", columns=4, height=260)
+        go_ar.click(arithmetic, src + [a, b, c, eval_mode], result, api_name="arithmetic")

@@ -1,0 +1,218 @@
+"""Train tab: start, stop and resume a worker process, and follow its run directory live.
+
+`start` validates the data in the request (which also fills the decode cache the worker then
+reads), copies uploads into the run so it stays resumable after Gradio cleans its temp files,
+and hands over to the Supervisor. `follow` streams what the run directory says until the run
+ends; the page calls it on load too, which is how a reload re-attaches.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from .. import data as datamod
+from ..runs import RunDir
+from ..train import TrainConfig
+from ..worker import Busy, Supervisor, list_runs, runs_dir, state
+from . import common
+
+SUPERVISOR = Supervisor()
+MAX_UPLOAD_FILES = 20_000
+MAX_UPLOAD_BYTES = 2 << 30
+DATA_CHOICES = ["Bundled demo (1,401 emoji)", "Uploaded images or zip", "CelebA (torchvision download)"]
+DONE = {"finished", "stopped", "failed", "interrupted"}
+
+
+def _stage_uploads(files: list[str], run: RunDir) -> str:
+    """Copy uploaded files into the run; return the data source (a folder or a zip)."""
+    if not files:
+        raise gr.Error("upload some images (or one .zip) first")
+    if len(files) > MAX_UPLOAD_FILES:
+        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files per upload; zip them instead")
+    total = sum(Path(f).stat().st_size for f in files)
+    if total > MAX_UPLOAD_BYTES:
+        raise gr.Error(f"uploads total {total / 2**30:.1f} GB; the limit is {MAX_UPLOAD_BYTES >> 30} GB")
+    run.path.mkdir(parents=True, exist_ok=True)
+    if len(files) == 1 and zipfile.is_zipfile(files[0]):
+        shutil.copyfile(files[0], run.path / "data.zip")
+        return str(run.path / "data.zip")
+    folder = run.path / "data"
+    folder.mkdir(exist_ok=True)
+    for i, f in enumerate(files):
+        shutil.copyfile(f, folder / f"{i:06d}_{Path(f).name}")  # basename only: no path from the client
+    return str(folder)
+
+
+def start(data_choice, files, epochs, batch_size, image_size, half, flip, lr, beta1, seed, device, max_images,
+          progress=gr.Progress()):
+    busy = SUPERVISOR.active()
+    if busy is not None:
+        raise gr.Error(f"a training is already running ({busy.path.name}); stop it first or wait for it")
+    run = SUPERVISOR.new_run_dir()
+    try:
+        kw = {}
+        if data_choice == DATA_CHOICES[1]:
+            src = _stage_uploads([f if isinstance(f, str) else f.name for f in files or []], run)
+        elif data_choice == DATA_CHOICES[2]:
+            src, kw["data_root"] = "celeba", "data"
+        else:
+            src = "demo"
+        width = 32 if half else 64
+        cfg = TrainConfig(data=src, epochs=int(epochs), batch_size=int(batch_size), image_size=int(image_size),
+                          ngf=width, ndf=width, flip=bool(flip), lr=float(lr), beta1=float(beta1), seed=int(seed),
+                          device=device, max_images=int(max_images) or None, **kw)
+        progress(0.2, desc="reading the images")
+        _, report = datamod.load(src, cfg.image_size, data_root=kw.get("data_root"), max_images=cfg.max_images)
+        progress(0.9, desc="starting the worker")
+        SUPERVISOR.start(cfg, run)
+    except Busy as e:
+        shutil.rmtree(run.path, ignore_errors=True)
+        raise gr.Error(str(e)) from None
+    except (datamod.DataError, ValueError) as e:
+        shutil.rmtree(run.path, ignore_errors=True)
+        raise gr.Error(str(e)) from None
+    note = f"Started **{run.path.name}** on {report.summary()}."
+    return note, run.path.name
+
+
+def stop():
+    run = SUPERVISOR.active()
+    if run is None:
+        return "Nothing is running."
+    final = SUPERVISOR.stop(run)
+    return f"**{run.path.name}**: {final}; its checkpoint is saved and it can be resumed."
+
+
+def resume(run_name, epochs):
+    run = _run(run_name)
+    if not run.last.exists():
+        raise gr.Error(f"{run_name} has no checkpoint to resume from")
+    cfg = TrainConfig.from_dict({**run.read_config(), "epochs": int(epochs)})
+    try:
+        SUPERVISOR.start(cfg, run, resume=True)
+    except (Busy, ValueError) as e:
+        raise gr.Error(str(e)) from None
+    return f"Resumed **{run.path.name}** towards epoch {int(epochs)}.", run.path.name
+
+
+def _run_names() -> list[str]:
+    return [r.path.name for r in list_runs()]
+
+
+def _run(name: str | None) -> RunDir:
+    root = runs_dir().resolve()
+    path = (root / (name or "")).resolve()
+    if not name or path.parent != root or not path.is_dir():
+        raise gr.Error(f"no run named {name!r}")
+    return RunDir(path)
+
+
+def snapshot(run: RunDir) -> tuple:
+    """(status markdown, loss frame, D-output frame, newest grid, GIF, alarms markdown, downloads)."""
+    recs = run.read_metrics()
+    steps = [r for r in recs if r.get("kind") == "step"]
+    epochs = [r for r in recs if r.get("kind") == "epoch"]
+    cfg = run.read_config() if run.config.exists() else {}
+    st = state(run)
+    losses = pd.DataFrame([{"step": r["step"], "value": r[k], "series": name} for r in steps
+                           for k, name in (("loss_d", "D loss"), ("loss_g", "G loss"))],
+                          columns=["step", "value", "series"])
+    probs = pd.DataFrame([{"step": r["step"], "value": r[k], "series": name} for r in steps
+                          for k, name in (("d_real", "D(x)"), ("d_fake", "D(G(z))"))],
+                         columns=["step", "value", "series"])
+    text = f"**{run.path.name}** — {st}"
+    if steps:
+        last = steps[-1]
+        total = cfg.get("steps_per_epoch", 0) * cfg.get("epochs", 0)
+        left = max(total - last["step"], 0) * cfg.get("batch_size", 1) / max(last["images_per_s"], 1e-9)
+        eta = f", ETA {time.strftime('%H:%M:%S', time.gmtime(left))}" if st == "running" and total else ""
+        text += (f" · epoch {last['epoch']}/{cfg.get('epochs', '?')} · step {last['step']}"
+                 f" · {last['images_per_s']:.0f} images/s{eta}")
+    if st == "failed":
+        text += f" · {run.status().get('reason', '')}"
+    alarms = [a for e in epochs[-1:] for a in e.get("alarms", [])]
+    alarm_md = "\n".join(f"⚠️ **{a['message']}** Try: {a['remedy']}." for a in alarms) or "No alarms."
+    samples = run.sample_paths()
+    files = [str(p) for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
+    return (text, losses, probs, str(samples[-1]) if samples else None,
+            str(run.gif) if run.gif.exists() else None, alarm_md, files)
+
+
+def follow(run_name):
+    """Stream the run's state every second until it ends (then once more)."""
+    if not run_name:
+        names = _run_names()
+        if not names:
+            yield ("No runs yet: choose data and press Start.",) + (None,) * 6
+            return
+        run_name = names[0]
+    run = _run(run_name)
+    seen = None
+    while True:
+        key = (run.metrics.stat().st_mtime_ns if run.metrics.exists() else 0, run.status_file.stat().st_mtime_ns
+               if run.status_file.exists() else 0)
+        if key != seen:
+            seen = key
+            yield snapshot(run)
+        if state(run) in DONE or (state(run) == "new" and time.time() - run.path.stat().st_mtime > 120):
+            yield snapshot(run)
+            return
+        time.sleep(1.0)
+
+
+def build(demo: gr.Blocks) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            data_choice = gr.Radio(DATA_CHOICES, value=DATA_CHOICES[0], label="Data")
+            files = gr.File(label="Images or one .zip", file_count="multiple",
+                            file_types=["image", ".zip"], visible=False)
+            with gr.Row():
+                epochs = gr.Number(25, precision=0, label="Epochs", minimum=1)
+                batch = gr.Number(128, precision=0, label="Batch size", minimum=1)
+                size = gr.Dropdown([32, 64, 128], value=64, label="Image size")
+            with gr.Row():
+                half = gr.Checkbox(True, label="Half channels (32)", info="fewer channels: faster, "
+                                   "and less prone to mode collapse on small data")
+                flip = gr.Checkbox(True, label="Random horizontal flips")
+            with gr.Accordion("The paper's optimiser settings", open=False):
+                lr = gr.Number(2e-4, label="Learning rate")
+                beta1 = gr.Number(0.5, label="Adam β1")
+                seed = gr.Number(0, precision=0, label="Seed")
+                device = gr.Dropdown(["auto", "cpu", "cuda"], value="auto", label="Device")
+                max_images = gr.Number(0, precision=0, label="Use only the first N images (0: all)")
+            with gr.Row():
+                start_btn = gr.Button("Start", variant="primary")
+                stop_btn = gr.Button("Stop", variant="stop")
+            with gr.Row():
+                run_name = gr.Dropdown(_run_names(), label="Run", allow_custom_value=True, scale=3)
+                resume_btn = gr.Button("Resume", scale=1)
+            note = gr.Markdown()
+        with gr.Column(scale=2):
+            status = gr.Markdown("No run yet.")
+            with gr.Row():
+                loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=240)
+                prob_plot = gr.LinePlot(x="step", y="value", color="series", title="Discriminator outputs",
+                                        y_lim=[0, 1], height=240)
+            with gr.Row():
+                grid = gr.Image(label="Newest fixed-noise grid", type="filepath")
+                gif = gr.Image(label="Progress GIF", type="filepath")
+            alarms = gr.Markdown()
+            downloads = gr.File(label="Downloads: checkpoint, generator (safetensors), GIF", file_count="multiple")
+    data_choice.change(lambda c: gr.update(visible=c == DATA_CHOICES[1]), data_choice, files,
+                       api_visibility="private")
+    outs = [status, loss_plot, prob_plot, grid, gif, alarms, downloads]
+    (start_btn.click(start, [data_choice, files, epochs, batch, size, half, flip, lr, beta1, seed, device,
+                             max_images], [note, run_name], api_name="train")
+     .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_started", api_visibility="private"))
+    stop_btn.click(stop, None, note, api_name="stop")
+    (resume_btn.click(resume, [run_name, epochs], [note, run_name], api_name="resume")
+     .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_resumed", api_visibility="private"))
+    run_name.focus(lambda: gr.update(choices=_run_names()), None, run_name, api_visibility="private")
+    run_name.input(follow, run_name, outs, concurrency_limit=None, api_name="follow_picked", api_visibility="private")
+    # a page (re)load follows the newest run: this is how a reload re-attaches to a running training
+    demo.load(follow, run_name, outs, api_name="follow", concurrency_limit=None)

@@ -1,0 +1,186 @@
+"""The real app, launched on loopback and driven through gradio_client, as a script would."""
+import io
+import os
+import socket
+import time
+import zipfile
+
+import pytest
+from PIL import Image
+
+from dcgan.inception import make_random_weights
+from tests.conftest import make_images
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from gradio_client import Client
+
+    runs = tmp_path_factory.mktemp("runs")
+    weights = make_random_weights(tmp_path_factory.mktemp("w") / "fid.pth")
+    saved = {k: os.environ.get(k) for k in ("DCGAN_RUNS_DIR", "DCGAN_FID_WEIGHTS")}
+    os.environ.update(DCGAN_RUNS_DIR=str(runs), DCGAN_FID_WEIGHTS=str(weights))
+    from dcgan.ui import train_tab
+    from dcgan.ui.app import build_app, launch_kwargs
+
+    demo = build_app()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
+                            quiet=True, **launch_kwargs())
+    client = Client(url, verbose=False)
+    yield client, runs
+    train_tab.SUPERVISOR.stop()
+    demo.close()
+    for k, v in saved.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+DEMO = "Bundled demo generator"
+
+
+def test_generate_walk_scrub_arithmetic(app):
+    client, _ = app
+    grid, tiles = client.predict(DEMO, None, "", 5, 8, True, api_name="/generate")
+    assert [t["caption"] for t in tiles] == [f"seed {s}" for s in range(5, 13)]
+    with Image.open(grid) as im:
+        assert im.size == (3 * 66 + 2, 3 * 66 + 2)  # ceil(sqrt(8)) = 3 tiles per row
+    frames, gif = client.predict(DEMO, None, "", "1, 2, 3", 12, "slerp", True, api_name="/interpolate")
+    assert len(frames) == 12
+    with Image.open(gif) as im:
+        assert im.n_frames == 12
+    # the slider at t=0 shows the walk's first frame, at t=1 its last
+    at0 = client.predict(DEMO, None, "", "1, 2, 3", 0.0, "slerp", True, api_name="/scrub")
+    at1 = client.predict(DEMO, None, "", "1, 2, 3", 1.0, "slerp", True, api_name="/scrub")
+    assert Image.open(at0).tobytes() == Image.open(frames[0]["image"]).tobytes()
+    assert Image.open(at1).tobytes() == Image.open(frames[-1]["image"]).tobytes()
+    terms = client.predict(DEMO, None, "", "1 2", "3", "4 5 6", True, api_name="/arithmetic")
+    assert [t["caption"] for t in terms][-1] == "A − B + C"
+    moved = client.predict(DEMO, None, "", 0, True, 1.5, 0, 0, 0, 0, api_name="/directions")
+    still = client.predict(DEMO, None, "", 0, True, 0, 0, 0, 0, 0, api_name="/directions")
+    assert Image.open(moved).tobytes() != Image.open(still).tobytes()
+
+
+def test_bad_generator_inputs_are_clear(app):
+    from gradio_client.exceptions import AppError
+
+    client, _ = app
+    with pytest.raises(AppError, match="USER/NAME"):
+        client.predict("Hugging Face Hub id", None, "../../etc/passwd", 0, 4, True, api_name="/generate")
+    with pytest.raises(AppError, match="whole numbers"):
+        client.predict(DEMO, None, "", "1, two", 4, "slerp", True, api_name="/interpolate")
+
+
+def _train_args(files, epochs=1000):
+    from gradio_client import handle_file
+
+    return ("Uploaded images or zip", [handle_file(str(f)) for f in files], epochs, 8, 32, True, True, 2e-4, 0.5,
+            0, "cpu", 0)
+
+
+def _follow_until(client, run, pred, timeout=240):
+    job = client.submit(run, api_name="/follow")
+    end = time.time() + timeout
+    seen = []
+    try:
+        while time.time() < end:
+            outs = job.outputs()
+            if len(outs) > len(seen):
+                seen = list(outs)
+                if pred(seen[-1]):
+                    return seen
+            if job.done() and len(job.outputs()) == len(seen):
+                break
+            time.sleep(0.3)
+    finally:
+        job.cancel()
+    raise AssertionError(f"condition not met; last status: {seen[-1][0] if seen else None}")
+
+
+def test_train_stream_stop_resume_and_one_at_a_time(app, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    from dcgan.runs import RunDir, load_checkpoint
+
+    client, runs = app
+    files = make_images(tmp_path / "imgs", 16, size=32)
+    note, run = client.predict(*_train_args(files), api_name="/train")
+    assert "Started" in note and "16 images" in note
+    # the stream shows metrics (a loss plot with points) and an epoch grid
+    seen = _follow_until(client, run, lambda o: o[3] is not None and o[1] and len(o[1]["data"]) > 0)
+    status, losses = seen[-1][0], seen[-1][1]
+    assert "running" in status and "images/s" in status
+    col = losses["columns"].index("series")
+    assert {row[col] for row in losses["data"]} == {"D loss", "G loss"}
+    with pytest.raises(AppError, match="already running"):
+        client.predict(*_train_args(files), api_name="/train")
+    stopped = client.predict(api_name="/stop")
+    assert "stopped" in stopped
+    ck = load_checkpoint(RunDir(runs / run).last)
+    target = ck["epoch"] + 2
+    note, _ = client.predict(run, target, api_name="/resume")
+    assert "Resumed" in note
+    seen = _follow_until(client, run, lambda o: "finished" in o[0])
+    assert load_checkpoint(RunDir(runs / run).last)["epoch"] == target
+    assert len(seen[-1][6]) == 3  # checkpoint, generator, GIF ready to download
+
+
+def test_bad_uploads_are_refused_clearly(app, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    client, runs = app
+    fake = tmp_path / "photo.png"
+    fake.write_text("this is a text file, not a picture")
+    with pytest.raises(AppError, match="could be read"):
+        client.predict(*_train_args([fake]), api_name="/train")
+    z = tmp_path / "slip.zip"
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, format="PNG")
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../../escape.png", buf.getvalue())
+        zf.writestr("/etc/cron.png", buf.getvalue())
+    with pytest.raises(AppError, match="unsafe member path"):
+        client.predict(*_train_args([z]), api_name="/train")
+    assert not list(runs.parent.rglob("escape.png"))
+
+
+def test_fid_endpoint_reports_numbers_and_warnings(app, tmp_path):
+    from gradio_client import handle_file
+
+    client, _ = app
+    files = make_images(tmp_path / "real", 8, size=48)
+    md, rep, previews, report_files = client.predict(
+        "Uploaded images or zip", [handle_file(str(f)) for f in files], None, None, "A generator", DEMO, None, "",
+        8, None, 64, "legacy", api_name="/fid")
+    assert rep["n_a"] == 8 and rep["n_b"] == 8 and rep["protocol"] == "fid8_legacy_64"
+    assert rep["fid"] > 0 and rep["kid_mean"] is not None and 0 <= rep["recall"] <= 1
+    assert any("below 2048" in w for w in rep["warnings"]) and "Warnings" in md
+    assert [p["caption"] for p in previews] == ["real", "generated"]
+    assert sorted(os.path.splitext(f)[1] for f in report_files) == [".json", ".md"]
+
+
+def test_fid_without_weights_says_how_to_get_them(app, monkeypatch, tmp_path):
+    """No file given, none cached, and the download fails (as offline): the tab explains, no crash."""
+    import urllib.error
+
+    import torch
+
+    client, _ = app
+    monkeypatch.delenv("DCGAN_FID_WEIGHTS")
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    md, rep, _, _ = client.predict("Bundled demo dataset", None, None, None, "A generator", DEMO, None, "", 8, None,
+                                   64, "legacy", api_name="/fid")
+    assert md.startswith("### FID weights are missing")
+    assert "--weights PATH" in md and "DCGAN_FID_WEIGHTS" in md and "pt_inception-2015-12-05" in md
+    assert rep is None
