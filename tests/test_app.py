@@ -51,8 +51,9 @@ def test_generate_walk_scrub_arithmetic(app):
     assert [t["caption"] for t in tiles] == [f"seed {s}" for s in range(5, 13)]
     with Image.open(grid) as im:
         assert im.size == (3 * 66 + 2, 3 * 66 + 2)  # ceil(sqrt(8)) = 3 tiles per row
-    frames, gif = client.predict(DEMO, None, "", "1, 2, 3", 12, "slerp", True, api_name="/interpolate")
-    assert len(frames) == 12
+    frames, gif, t, first = client.predict(DEMO, None, "", "1, 2, 3", 12, "slerp", True, api_name="/interpolate")
+    assert len(frames) == 12 and t == 0.0
+    assert Image.open(first).tobytes() == Image.open(frames[0]["image"]).tobytes()
     with Image.open(gif) as im:
         assert im.n_frames == 12
     # the slider at t=0 shows the walk's first frame, at t=1 its last

@@ -41,8 +41,8 @@ def interpolate(choice, upload, hub_id, seeds_text, frames, mode, eval_mode):
     frames = int(min(max(int(frames), 2), 240))
     imgs = to_pils(to_uint8(latent.sample(g, latent.walk(keys, frames, mode), eval_mode=eval_mode)))
     path = common.scratch(".gif")
-    save_gif(imgs, path, duration_ms=80)
-    return imgs, str(path)
+    save_gif([im.resize((256, 256), resample=0) for im in imgs], path, duration_ms=80)
+    return imgs, str(path), 0.0, imgs[0]
 
 
 @common.gpu
@@ -109,10 +109,11 @@ def build() -> None:
             walk_btn = gr.Button("Walk", variant="primary")
         with gr.Row():
             strip = gr.Gallery(label="Frames", columns=12, height=300)
-            gif = gr.Image(label="GIF", type="filepath")
-        t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
-        live = gr.Image(label="At t", type="pil", height=256, width=256)
-        walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif], api_name="interpolate")
+            gif = gr.Image(label="GIF (4x, nearest neighbour)", type="filepath", height=300)
+        with gr.Row():
+            t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk", scale=3)
+            live = gr.Image(label="At t", type="pil", height=256, width=256, scale=1)
+        walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif, t, live], api_name="interpolate")
         t.input(scrub, src + [keys, t, mode, eval_mode], live, api_name="scrub", trigger_mode="always_last",
                 show_progress="hidden", concurrency_limit=4)
 
