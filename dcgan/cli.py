@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -43,6 +44,7 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     d("--fid-n", type=int, default=2048, help="generated images per FID evaluation")
     d("--fid-dims", type=int, default=2048, choices=(64, 192, 768, 2048))
     d("--fid-weights", default=None, help="FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)")
+    d("--compile", action="store_true", help="torch.compile G and D (worth it on GPUs for long runs)")
     d("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
 
 
@@ -56,7 +58,8 @@ def cmd_train(a: argparse.Namespace) -> int:
                       image_size=a.image_size, nz=a.nz, ngf=ngf, ndf=ndf, lr=a.lr, beta1=a.beta1,
                       flip=not a.no_flip, seed=a.seed, device=a.device, precision=a.precision,
                       max_images=a.max_images, log_every=a.log_every, fid_every=a.fid_every, fid_n=a.fid_n,
-                      fid_dims=a.fid_dims, fid_weights=a.fid_weights)
+                      fid_dims=a.fid_dims, fid_weights=a.fid_weights, compile=a.compile)
+    quiet = int(os.environ.get("RANK", "0")) > 0  # under torchrun only rank 0 talks
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -69,6 +72,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     bar = None
     try:
         for ev in train(cfg, a.out, resume=a.resume, stop=stop):
+            if quiet:
+                continue
             if a.json:
                 print(json.dumps(ev, default=str), flush=True)
                 continue
