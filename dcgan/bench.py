@@ -195,6 +195,30 @@ def _our_loop(root: Path, cfg, steps: int, warmup: int) -> float:
     return statistics.median(rates)
 
 
+def train_flops_per_image(cfg) -> float:
+    """FLOPs of one training step per image (D on real and fake, G through D), counted by torch."""
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .models import build
+
+    g, d = build(cfg.model(), seed=0)
+    b = 4
+    real, z = torch.rand(b, 3, cfg.image_size, cfg.image_size) * 2 - 1, torch.randn(b, cfg.nz, 1, 1)
+    ones, zeros = torch.ones(b), torch.zeros(b)
+    with FlopCounterMode(display=False) as fc:
+        fake = g(z)
+        loss_d = (F.binary_cross_entropy_with_logits(d.logits(real), ones)
+                  + F.binary_cross_entropy_with_logits(d.logits(fake.detach()), zeros))
+        loss_d.backward()
+        F.binary_cross_entropy_with_logits(d.logits(fake), ones).backward()
+    return fc.get_total_flops() / b
+
+
+# dense bf16 tensor-core peaks (vendor figures), for "fraction of the bound"
+PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
+
+
 def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps: int, warmup: int) -> dict:
     from .train import TrainConfig
 
@@ -209,8 +233,19 @@ def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps
         rows["ours_fp32"] = _our_loop(root, cfg, steps, warmup)
         if device.type == "cuda":
             rows["ours_bf16"] = _our_loop(root, TrainConfig(**base, precision="bf16"), steps, warmup)
-    return {"device": str(device), "batch_size": batch_size, "ngf": ngf, "ndf": ndf, "steps": steps,
-            "images_per_s": rows, "speedup": {k: v / rows["conventional"] for k, v in rows.items()}}
+            rows["ours_bf16_compile"] = _our_loop(root, TrainConfig(**base, precision="bf16", compile=True),
+                                                  steps, warmup + 5)
+    flops = train_flops_per_image(cfg)
+    out = {"device": str(device), "batch_size": batch_size, "ngf": ngf, "ndf": ndf, "steps": steps,
+           "images_per_s": rows, "speedup": {k: v / rows["conventional"] for k, v in rows.items()},
+           "gflop_per_image": flops / 1e9, "tflop_per_s": {k: v * flops / 1e12 for k, v in rows.items()}}
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        peak = next((v for k, v in PEAK_BF16.items() if k in name), None)
+        if peak:
+            out["bf16_peak_tflops"] = peak / 1e12
+            out["fraction_of_bf16_peak"] = {k: v * flops / peak for k, v in rows.items() if "bf16" in k}
+    return out
 
 
 def _demo_pngs_repeat(root: Path, n: int) -> None:
@@ -266,7 +301,11 @@ def table(r: dict) -> str:
         t = r["train"]
         lines.append(f"\ntraining, batch {t['batch_size']}, ngf {t['ngf']}, ndf {t['ndf']}, {t['steps']} steps:")
         for k, v in t["images_per_s"].items():
-            lines.append(f"  {k:<14} {v:10.1f} images/s   {t['speedup'][k]:5.2f}x")
+            lines.append(f"  {k:<18} {v:10.1f} images/s   {t['speedup'][k]:5.2f}x   "
+                         f"{t['tflop_per_s'][k]:8.3f} TFLOP/s")
+        lines.append(f"  ({t['gflop_per_image']:.2f} GFLOP per training image, counted by torch)")
+        for k, v in t.get("fraction_of_bf16_peak", {}).items():
+            lines.append(f"  {k}: {100 * v:.1f}% of the {t['bf16_peak_tflops']:.0f} TFLOP/s bf16 peak")
     if "features" in r:
         f = r["features"]
         lines.append(f"\nInception features ({f['n']} PNGs, batch {f['batch_size']}, {f['weights']}):")
