@@ -132,8 +132,10 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - pickle payloads and corrupt files both end here
-        raise ValueError(f"{Path(path).name} is not a safe DCGAN Studio checkpoint "
-                         f"({type(e).__name__}: {str(e).splitlines()[0][:120]})") from None
+        msg = str(e)
+        why = ("it holds pickled Python objects besides tensors; loading them could run code, so it is refused"
+               if "Weights only load failed" in msg else f"{type(e).__name__}: {msg.splitlines()[0][:120]}")
+        raise ValueError(f"{Path(path).name} is not a safe DCGAN Studio checkpoint ({why})") from None
     if not isinstance(state, dict) or ("G" not in state and "generator" not in state):
         raise ValueError(f"{Path(path).name} holds no generator weights")
     return state

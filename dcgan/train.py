@@ -312,6 +312,14 @@ class Trainer:
                 yield from self.end_epoch()
         except TrainingError:
             raise
+        except OSError as e:  # disk full, permissions, a vanished directory: stop, keep what is saved
+            if main:
+                try:
+                    run.set_status("failed", reason=f"write failed: {e.strerror or e}")
+                except OSError:
+                    pass  # the disk may be too full even for the status file
+            raise TrainingError(f"could not write to {run.path} ({e.strerror or e}); training stopped. "
+                                f"Checkpoints written before this point are intact; free space and --resume.") from None
         except BaseException:
             if main and run.status().get("state") == "running":
                 run.set_status("interrupted", epoch=self.epoch, step=self.step)

@@ -128,6 +128,10 @@ def main(run_path: str) -> int:
     """The worker: train the run described by request.json, logging events as JSON lines."""
     from .train import TrainingError, train
 
+    import torch
+
+    if "OMP_NUM_THREADS" not in os.environ:  # leave one core to the app that serves the page
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     run = RunDir(run_path)
     req = json.loads((run.path / "request.json").read_text())
     cfg = TrainConfig.from_dict(req["config"])

@@ -38,6 +38,7 @@ def app(tmp_path_factory):
     yield client, runs
     train_tab.SUPERVISOR.stop()
     demo.close()
+    __import__('torch').set_num_threads(min(2, os.cpu_count() or 1))
     for k, v in saved.items():
         os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
@@ -185,3 +186,51 @@ def test_fid_without_weights_says_how_to_get_them(app, monkeypatch, tmp_path):
     assert md.startswith("### FID weights are missing")
     assert "--weights PATH" in md and "DCGAN_FID_WEIGHTS" in md and "pt_inception-2015-12-05" in md
     assert rep is None
+
+
+def test_hostile_inputs_to_the_endpoints_and_the_app_keeps_serving(app, tmp_path):
+    import numpy as np
+    import torch
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+    from safetensors.torch import save_file
+
+    from tests.test_hub import _Evil
+
+    client, _ = app
+    marker = tmp_path / "pwned"
+    torch.save({"G": _Evil(str(marker)), "config": {}}, tmp_path / "evil.pt")
+    with pytest.raises(AppError, match="not a safe"):
+        client.predict("Uploaded file", handle_file(str(tmp_path / "evil.pt")), "", 0, 4, True, api_name="/generate")
+    assert not marker.exists()
+
+    from dcgan.models import Generator
+
+    sd = Generator(ngf=8).state_dict()
+    sd["main.0.weight"] = torch.zeros(100, 5, 4, 4)
+    save_file(sd, tmp_path / "wrong.safetensors")
+    with pytest.raises(AppError, match="do not match"):
+        client.predict("Uploaded file", handle_file(str(tmp_path / "wrong.safetensors")), "", 0, 4, True,
+                       api_name="/generate")
+
+    np.savez(tmp_path / "bad.npz", mean=np.zeros(64))
+    with pytest.raises(AppError, match="'mu' and 'sigma'"):
+        client.predict("Saved statistics (.npz)", None, None, handle_file(str(tmp_path / "bad.npz")), "A generator",
+                       DEMO, None, "", 8, None, 64, "legacy", api_name="/fid")
+
+    files = make_images(tmp_path / "ok", 4, size=32)
+    bad_args = list(_train_args(files))
+    bad_args[3] = 0  # batch size 0
+    with pytest.raises(AppError, match="batch size"):
+        client.predict(*bad_args, api_name="/train")
+    bad_args = list(_train_args(files))
+    bad_args[7] = -1.0  # a negative learning rate (NaN cannot even be sent as JSON)
+    with pytest.raises(AppError, match="lr"):
+        client.predict(*bad_args, api_name="/train")
+    with pytest.raises(AppError, match="upload some images"):
+        client.predict("Uploaded images or zip", [], 1, 8, 32, True, True, 2e-4, 0.5, 0, "cpu", 0, api_name="/train")
+    with pytest.raises(AppError, match="Hugging Face Hub"):
+        client.predict("Hugging Face Hub id", None, "nobody/no-such-dcgan", 0, 4, True, api_name="/generate")
+
+    grid, tiles = client.predict(DEMO, None, "", 0, 4, True, api_name="/generate")  # still serving
+    assert len(tiles) == 4

@@ -29,6 +29,7 @@ def url(tmp_path_factory):
                               quiet=True, **launch_kwargs())
     yield local
     demo.close()
+    __import__('torch').set_num_threads(min(2, os.cpu_count() or 1))
     os.environ.pop("DCGAN_RUNS_DIR") if old is None else os.environ.__setitem__("DCGAN_RUNS_DIR", old)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import gradio as gr
+import torch
 
 from ..worker import runs_dir
 from . import evaluate_tab, generate_tab, train_tab
@@ -13,7 +14,10 @@ INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, 
 
 
 def build_app() -> gr.Blocks:
-    with gr.Blocks(title="DCGAN Studio", delete_cache=(3600, 3600)) as demo:
+    # many small requests, each on one core, beat a few on all cores; the training worker keeps
+    # its hands off one core (worker.py), so generation is never starved by a running training
+    torch.set_num_threads(int(os.environ.get("DCGAN_APP_THREADS", "1")))
+    with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800)) as demo:
         gr.Markdown(INTRO)
         with gr.Tab("Train"):
             train_tab.build(demo)
@@ -21,7 +25,7 @@ def build_app() -> gr.Blocks:
             generate_tab.build()
         with gr.Tab("Evaluate"):
             evaluate_tab.build()
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=4)
     return demo
 
 

@@ -172,8 +172,8 @@ def build(demo: gr.Blocks) -> None:
             files = gr.File(label="Images or one .zip", file_count="multiple",
                             file_types=["image", ".zip"], visible=False)
             with gr.Row():
-                epochs = gr.Number(25, precision=0, label="Epochs", minimum=1)
-                batch = gr.Number(128, precision=0, label="Batch size", minimum=1)
+                epochs = gr.Number(25, precision=0, label="Epochs")
+                batch = gr.Number(128, precision=0, label="Batch size")
                 size = gr.Dropdown([32, 64, 128], value=64, label="Image size")
             with gr.Row():
                 half = gr.Checkbox(True, label="Half channels (32)", info="fewer channels: faster, "
