@@ -290,7 +290,7 @@ def run(a) -> dict:
         out["features"] = bench_features(device, a.fid_n or (512 if device.type == "cuda" else 16),
                                          a.fid_batch_size, a.weights)
     if a.train or everything:
-        steps = a.steps or (50 if device.type == "cuda" else 3)
+        steps = a.steps or (50 if device.type == "cuda" else 5)
         out["train"] = bench_train(device, a.batch_size, a.ngf, a.ndf, steps, warmup=2 if device.type == "cpu" else 10)
     return out
 

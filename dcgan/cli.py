@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--ngf", type=int, default=64)
     p.add_argument("--ndf", type=int, default=64)
-    p.add_argument("--steps", type=int, default=None, help="measured training steps (default 3 on CPU, 50 on GPU)")
+    p.add_argument("--steps", type=int, default=None, help="measured training steps (default 5 on CPU, 50 on GPU)")
     p.add_argument("--fid-n", type=int, default=None, help="images for the feature benchmark")
     p.add_argument("--fid-batch-size", type=int, default=16)
     p.add_argument("--weights", default=None, help="FID weights (default: installed ones, else random)")

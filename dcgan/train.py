@@ -173,9 +173,13 @@ class Trainer:
 
         # (2) Update G: maximize log(D(G(z))) (the non-saturating loss)
         self.opt_g.zero_grad(set_to_none=True)
+        # gradients flow through D to G, but D's own weight gradients would be thrown away:
+        # freezing D skips computing them (about a twelfth of a step's FLOPs)
+        self.d.requires_grad_(False)
         with self.autocast:
             loss_g = F.binary_cross_entropy_with_logits(dl(fake).float(), self.ones)
         loss_g.backward()
+        self.d.requires_grad_(True)
         self.dist.average_grads(self.g)
         self.opt_g.step()
 
