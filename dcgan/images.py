@@ -106,6 +106,7 @@ def save_gif(frames: list[Image.Image], path: str | os.PathLike, duration_ms: in
     if not frames:
         raise ValueError("save_gif needs at least one frame")
     with atomic_path(path) as tmp:
-        first, *rest = [f.convert("RGB") for f in frames]
+        # fast-octree palettes: PIL's default median cut costs ~0.1 s per 400 px frame
+        first, *rest = [f.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE) for f in frames]
         first.save(tmp, format="GIF", save_all=True, append_images=rest, duration=duration_ms,
                    loop=loop, optimize=False, disposal=1)

@@ -99,14 +99,25 @@ class RunDir:
         save_png(img, path)
         return path
 
-    def update_gif(self, duration_ms: int = 250) -> Path:
+    def update_gif(self, duration_ms: int = 250, max_frames: int = 60, max_side: int = 320) -> Path:
+        """Rebuild progress.gif from the epoch grids: at most `max_frames` evenly spaced epochs
+        (the first and the newest always in), scaled to `max_side`, so an epoch's update costs
+        the same at epoch 500 as at epoch 50."""
+        paths = self.sample_paths()
+        if not paths:
+            return self.gif
+        if len(paths) > max_frames:
+            step = (len(paths) - 1) / (max_frames - 1)
+            paths = [paths[round(i * step)] for i in range(max_frames)]
         frames = []
-        for p in self.sample_paths():
+        for p in paths:
             with Image.open(p) as im:
-                frames.append(im.convert("RGB"))
-        if frames:
-            # hold the newest frame a little longer so the loop's end is readable
-            save_gif(frames + [frames[-1]] * 3, self.gif, duration_ms)
+                im = im.convert("RGB")
+                scale = min(1.0, max_side / max(im.size))
+                frames.append(im if scale == 1.0 else
+                              im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS))
+        # hold the newest frame a little longer so the loop's end is readable
+        save_gif(frames + [frames[-1]] * 3, self.gif, duration_ms)
         return self.gif
 
     # -------------------------------------------------------- checkpoints

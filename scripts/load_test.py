@@ -63,7 +63,7 @@ def start_app(workdir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("the app did not start within 120 s")
 
 
-def load(url: str, clients: int, calls: int, timeout_s: float = 1800) -> dict:
+def load(url: str, clients: int, calls: int, download: bool = False, timeout_s: float = 1800) -> dict:
     from gradio_client import Client
 
     lat: dict[str, list[float]] = {"generate": [], "interpolate": []}
@@ -72,7 +72,9 @@ def load(url: str, clients: int, calls: int, timeout_s: float = 1800) -> dict:
     deadline = time.time() + timeout_s
 
     def one_client(i: int) -> None:
-        c = Client(url, verbose=False)
+        # download=False: the latency until the server has answered with the files' URLs (a browser
+        # then fetches them in parallel); download=True adds fetching each file, one by one
+        c = Client(url, verbose=False, download_files=download)
         for k in range(calls):
             if time.time() > deadline:
                 return
@@ -112,6 +114,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--calls", type=int, default=25)
     ap.add_argument("--no-training", action="store_true", help="do not run a training during the load")
+    ap.add_argument("--download", action="store_true", help="clients also download every returned file")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     from gradio_client import Client
@@ -127,12 +130,12 @@ def main(argv=None) -> dict:
             if not a.no_training:
                 note, training = c.predict("Bundled demo (1,401 emoji)", None, 1000, 64, 64, True, True, 2e-4,
                                            0.5, 0, "cpu", 256, api_name="/train")
-            result = load(url, a.clients, a.calls)
+            result = load(url, a.clients, a.calls, a.download)
             if training:
                 c.predict(api_name="/stop")
             after = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             # a second, identical round: memory that keeps growing would show up as a second step
-            again = load(url, a.clients, a.calls) if a.calls * a.clients <= 200 else None
+            again = load(url, a.clients, a.calls, a.download) if a.calls * a.clients <= 200 else None
             final = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             report = {"url": url, "training_during_load": training, **result, "server_before": before,
                       "server_after": after, "server_after_second_round": final if again else None,
@@ -144,7 +147,8 @@ def main(argv=None) -> dict:
         print(json.dumps(report))
     else:
         print(f"{report['calls']} calls from {a.clients} clients in {report['wall_s']:.1f} s, "
-              f"{report['errors']} errors, training during load: {bool(training)}")
+              f"{report['errors']} errors, training during load: {bool(training)}, "
+              f"file downloads {'included' if a.download else 'not included'}")
         for kind in ("generate", "interpolate"):
             r = report[kind]
             print(f"  /{kind:<12} n={r['n']:<4} p50 {r['p50_ms']:8.1f} ms   p95 {r['p95_ms']:8.1f} ms")

@@ -114,8 +114,9 @@ def build() -> None:
             t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk", scale=3)
             live = gr.Image(label="At t", type="pil", height=256, width=256, scale=1)
         walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif, t, live], api_name="interpolate")
+        # a few milliseconds of work: answered directly, without the queue's round trips
         t.input(scrub, src + [keys, t, mode, eval_mode], live, api_name="scrub", trigger_mode="always_last",
-                show_progress="hidden", concurrency_limit=4)
+                show_progress="hidden", queue=False)
 
     with gr.Tab("Directions"):
         gr.Markdown("Principal directions of the generator's first layer (as GANSpace finds them): "
@@ -126,7 +127,7 @@ def build() -> None:
         sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
         for s in sliders:
             s.input(directions, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
-                    show_progress="hidden", concurrency_limit=4, api_name="directions" if s is sliders[0] else None,
+                    show_progress="hidden", queue=False, api_name="directions" if s is sliders[0] else None,
                     api_visibility="public" if s is sliders[0] else "private")
         base.submit(directions, src + [base, eval_mode] + sliders, dir_img, api_visibility="private")
 
