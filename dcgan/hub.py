@@ -245,17 +245,24 @@ def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | No
     return dest
 
 
-def push(run_dir: str | os.PathLike, repo_id: str, private: bool = False, token: str | None = None) -> str:
-    """Create (or reuse) `repo_id` on the Hub and upload the staged run in one commit; returns its URL."""
+def push(run_dir: str | os.PathLike, repo_id: str, private: bool = False, token: str | None = None,
+         local_credentials: bool = True) -> str:
+    """Create (or reuse) `repo_id` on the Hub and upload the staged run in one commit; returns its URL.
+
+    local_credentials=False uses `token` alone, never HF_TOKEN or the login cache: the app passes
+    a visitor's OAuth token this way, so a Space never pushes with its owner's credentials."""
     import tempfile
 
     from huggingface_hub import HfApi, get_token
 
     if not HUB_ID.match(repo_id):
         raise CheckpointError(f"--repo-id must look like USER/NAME, got {repo_id!r}")
-    token = token or os.environ.get("HF_TOKEN") or get_token()
+    if local_credentials:
+        token = token or os.environ.get("HF_TOKEN") or get_token()
     if not token:
-        raise CheckpointError("not logged in to the Hugging Face Hub: set HF_TOKEN or run `hf auth login`")
+        raise CheckpointError("not logged in to the Hugging Face Hub: "
+                              + ("set HF_TOKEN or run `hf auth login`" if local_credentials else
+                                 "use the 'Sign in with Hugging Face' button first"))
     api = HfApi(token=token)
     with tempfile.TemporaryDirectory() as tmp:
         staged = stage(run_dir, tmp, repo_id)

@@ -193,3 +193,29 @@ def test_bundled_demo_generator_loads_offline_and_is_varied():
     card = (hub.DEMO / "README.md").read_text()
     assert "python -m dcgan train --data demo" in card and "Diversity of 64 samples" in card
     assert (hub.DEMO / "progress.gif").exists() and (hub.DEMO / "samples.png").exists()
+
+
+def test_app_push_uses_the_visitors_token_never_the_servers(tiny_run, monkeypatch):
+    import gradio as gr
+
+    from dcgan.ui import train_tab
+
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tiny_run.parent))
+    monkeypatch.setenv("HF_TOKEN", "hf_server_owner_token")
+    used = {}
+
+    def create_repo(self, repo_id, **kw):
+        used["token"] = self.token
+        return f"https://huggingface.co/{repo_id}"
+
+    monkeypatch.setattr("huggingface_hub.HfApi.create_repo", create_repo)
+    monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: None)
+    with pytest.raises(gr.Error, match="sign in"):
+        train_tab.push_as_visitor(tiny_run.name, "visitor/tiny", False, None)
+    assert "token" not in used
+    token = gr.OAuthToken(token="hf_visitor_token", scope="write-repos", expires_at=0)
+    assert "Pushed" in train_tab.push_as_visitor(tiny_run.name, "visitor/tiny", False, token)
+    assert used["token"] == "hf_visitor_token"
+    # on one's own machine the local login is the right one
+    assert "Pushed" in train_tab.push_locally(tiny_run.name, "owner/tiny", False)
+    assert used["token"] == "hf_server_owner_token"

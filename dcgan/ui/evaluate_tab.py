@@ -21,7 +21,7 @@ from ..inception import WeightsUnavailable, weights_path
 from ..latent import sample, z_from_seeds
 from ..metrics import Evaluator, compare
 from . import common
-from .train_tab import _run, _run_names
+from .train_tab import MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, _run, _run_names
 
 REAL = ["Uploaded images or zip", "Training set of a run", "Bundled demo dataset", "Saved statistics (.npz)"]
 FAKE = ["A generator", "Uploaded images or zip"]
@@ -38,6 +38,8 @@ def _upload_source(files, tmp: Path) -> str:
     paths = [f if isinstance(f, str) else f.name for f in files or []]
     if not paths:
         raise gr.Error("upload images (or one .zip) for this side")
+    if len(paths) > MAX_UPLOAD_FILES or sum(Path(p).stat().st_size for p in paths) > MAX_UPLOAD_BYTES:
+        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_BYTES >> 30} GB per side; zip them")
     if len(paths) == 1 and zipfile.is_zipfile(paths[0]):
         return paths[0]
     tmp.mkdir(parents=True)

@@ -7,6 +7,7 @@ ends; the page calls it on load too, which is how a reload re-attaches.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import zipfile
@@ -98,6 +99,33 @@ def resume(run_name, epochs):
     except (Busy, ValueError) as e:
         raise gr.Error(str(e)) from None
     return f"Resumed **{run.path.name}** towards epoch {int(epochs)}.", run.path.name
+
+
+ON_SPACE = bool(os.environ.get("SPACE_ID"))
+
+
+def _push(run_name, repo_id, private, token, local_credentials):
+    from ..hub import CheckpointError, push
+
+    run = _run(run_name)
+    try:
+        url = push(run.path, (repo_id or "").strip(), private=bool(private), token=token,
+                   local_credentials=local_credentials)
+    except CheckpointError as e:
+        raise gr.Error(str(e)) from None
+    return f"Pushed **{run.path.name}** to [{repo_id}]({url})."
+
+
+def push_as_visitor(run_name, repo_id, private, oauth_token: gr.OAuthToken | None = None):
+    """On a Space: push with the signed-in visitor's own token, never the Space owner's."""
+    if oauth_token is None:
+        raise gr.Error("sign in with Hugging Face first: the app pushes with your account, never the server's")
+    return _push(run_name, repo_id, private, oauth_token.token, local_credentials=False)
+
+
+def push_locally(run_name, repo_id, private):
+    """On your own machine: push with this machine's Hugging Face login (HF_TOKEN or `hf auth login`)."""
+    return _push(run_name, repo_id, private, None, local_credentials=True)
 
 
 def _run_names() -> list[str]:
@@ -192,6 +220,16 @@ def build(demo: gr.Blocks) -> None:
                 run_name = gr.Dropdown(_run_names(), label="Run", allow_custom_value=True, scale=3)
                 resume_btn = gr.Button("Resume", scale=1)
             note = gr.Markdown()
+            with gr.Accordion("Share a run on the Hugging Face Hub", open=False):
+                if ON_SPACE:
+                    gr.LoginButton()
+                else:
+                    gr.Markdown("Pushes with this machine's Hugging Face login (`HF_TOKEN` or "
+                                "`hf auth login`); on a Space, visitors sign in with their own account.")
+                repo_id = gr.Textbox(label="Repository (USER/NAME)")
+                private = gr.Checkbox(False, label="Private")
+                push_btn = gr.Button("Push generator, samples, GIF and model card")
+                pushed = gr.Markdown()
         with gr.Column(scale=2):
             status = gr.Markdown("No run yet.")
             with gr.Row():
@@ -210,6 +248,8 @@ def build(demo: gr.Blocks) -> None:
                              max_images], [note, run_name], api_name="train")
      .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_started", api_visibility="private"))
     stop_btn.click(stop, None, note, api_name="stop")
+    push_btn.click(push_as_visitor if ON_SPACE else push_locally, [run_name, repo_id, private], pushed,
+                   api_name="push")
     (resume_btn.click(resume, [run_name, epochs], [note, run_name], api_name="resume")
      .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_resumed", api_visibility="private"))
     run_name.focus(lambda: gr.update(choices=_run_names()), None, run_name, api_visibility="private")
