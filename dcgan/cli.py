@@ -83,25 +83,24 @@ def cmd_train(a: argparse.Namespace) -> int:
                       f"device {ev['device']}; {ev['steps_per_epoch']} steps/epoch", file=sys.stderr)
                 for name, why in ev["data"]["skipped"][:5]:
                     print(f"  skipped {name}: {why}", file=sys.stderr)
+                spe, epochs = ev["steps_per_epoch"], ev["config"]["epochs"]
+                first = (ev["resumed_from_epoch"] or 0) + 1
+                bar = tqdm(total=spe, desc=f"epoch {first}/{epochs}", unit="step", dynamic_ncols=True)
             elif t == "step":
-                if bar is None:
-                    bar = tqdm(total=ev["steps_per_epoch"], desc=f"epoch {ev['epoch']}", unit="step",
-                               dynamic_ncols=True)
-                    bar.n = (ev["step"] - 1) % ev["steps_per_epoch"]
-                bar.update(ev["step"] - bar.n - (ev["epoch"] - 1) * ev["steps_per_epoch"])
+                bar.update(ev["step"] - (ev["epoch"] - 1) * spe - bar.n)  # steps are logged every k
                 bar.set_postfix(loss_d=f"{ev['loss_d']:.3f}", loss_g=f"{ev['loss_g']:.3f}",
                                 img_s=f"{ev['images_per_s']:.0f}")
             elif t == "epoch":
-                if bar is not None:
-                    bar.close()
-                    bar = None
+                bar.close()
                 fid = f", {ev['fid_protocol']} {ev['fid']:.2f} (best {ev['best_fid']:.2f})" if "fid" in ev else ""
                 tqdm.write(f"epoch {ev['epoch']}/{ev['epochs']}: samples {ev['sample']} "
                            f"(diversity {ev['diversity_ratio']:.2f} of real{fid})", file=sys.stderr)
+                if ev["epoch"] < ev["epochs"]:
+                    bar = tqdm(total=spe, desc=f"epoch {ev['epoch'] + 1}/{epochs}", unit="step", dynamic_ncols=True)
             elif t in ("alarm", "warning"):
                 tqdm.write(f"{t}: {ev.get('text') or ev['message']}", file=sys.stderr)
             elif t == "done":
-                if bar is not None:
+                if bar is not None and not bar.disable:
                     bar.close()
                 print(f"{ev['reason']} at epoch {ev['epoch']}, step {ev['step']}: {a.out}")
     finally:

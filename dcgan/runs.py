@@ -128,13 +128,16 @@ class RunDir:
         return path
 
     def save_generator(self, g: torch.nn.Module) -> Path:
-        """model.safetensors + config.json, each replaced atomically."""
+        """model.safetensors + config.json, each replaced atomically (the model card is written
+        by hub.stage when the run is pushed or bundled, not here)."""
+        import shutil
+
         self.generator.mkdir(parents=True, exist_ok=True)
         tmpdir = self.generator / f".tmp-{os.getpid()}"
         g.save_pretrained(tmpdir)
-        for f in sorted(tmpdir.iterdir(), key=lambda p: p.suffix != ".safetensors"):
-            os.replace(f, self.generator / f.name)
-        tmpdir.rmdir()
+        for name in ("model.safetensors", "config.json"):  # weights first: config alone is harmless
+            os.replace(tmpdir / name, self.generator / name)
+        shutil.rmtree(tmpdir)
         return self.generator
 
 

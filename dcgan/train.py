@@ -302,6 +302,7 @@ class Trainer:
                             yield {"type": "step", **rec, "steps_per_epoch": self.steps_per_epoch}
                         # mid-epoch: keep this epoch's order and position so resume continues exactly
                         path = self.save(i + 1, self.perm)
+                        self.t_log = time.perf_counter()
                         yield {"type": "checkpoint", "path": str(path), "epoch": self.epoch, "step": self.step}
                     if stopping:
                         if main:
@@ -314,6 +315,7 @@ class Trainer:
                 self.epoch += 1
                 self.start_in_epoch, self.perm = 0, None
                 yield from self.end_epoch()
+                self.t_log = time.perf_counter()  # images/s measures training, not the epoch's end
         except TrainingError:
             raise
         except OSError as e:  # disk full, permissions, a vanished directory: stop, keep what is saved
