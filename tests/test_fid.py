@@ -246,3 +246,20 @@ def test_training_tracks_fid_and_keeps_the_best_epoch(fid_weights, tmp_path):
     run = RunDir(tmp_path / "r")
     assert load_checkpoint(run.best)["epoch"] == best_epoch
     assert [r["fid"] for r in run.read_metrics() if r["kind"] == "epoch"] == fids
+
+
+def test_clean_resize_is_pil_bicubic_per_channel_in_float():
+    import torch
+    from PIL import Image
+
+    from dcgan.inception import preprocess
+
+    x = torch.randint(0, 256, (2, 3, 40, 56), dtype=torch.uint8)
+    clean, legacy = preprocess(x, "clean"), preprocess(x, "legacy")
+    assert clean.shape == legacy.shape == (2, 3, 299, 299)
+    ref = np.asarray(Image.fromarray(x[1, 2].numpy().astype(np.float32) / 255.0, mode="F")
+                     .resize((299, 299), Image.BICUBIC), dtype=np.float32) * 2 - 1
+    assert np.allclose(clean[1, 2].numpy(), ref, atol=1e-6)
+    assert not torch.allclose(clean, legacy, atol=1e-3)  # the two protocols really differ
+    # float input in (-1, 1), as G makes it, goes through the same conversion
+    assert torch.allclose(preprocess(x.float() / 127.5 - 1, "legacy"), legacy, atol=1e-5)
