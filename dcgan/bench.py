@@ -43,16 +43,15 @@ def _timed(fn, repeat: int, device) -> list[float]:
     return out
 
 
-def _demo_pngs(folder: Path, n: int) -> list[Path]:
+def _demo_pngs(root: Path, n: int) -> list[Path]:
+    """n PNG files under root/x/ (an ImageFolder layout), cycling through the demo emoji."""
     from PIL import Image
 
-    tiles = datamod.demo_images(n)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, t in enumerate(tiles):
-        paths.append(folder / "x" / f"{i:05d}.png")
-        paths[-1].parent.mkdir(exist_ok=True)
-        Image.fromarray(t).save(paths[-1])
+    tiles = datamod.demo_images()
+    (root / "x").mkdir(parents=True, exist_ok=True)
+    paths = [root / "x" / f"{i:06d}.png" for i in range(n)]
+    for i, p in enumerate(paths):
+        Image.fromarray(tiles[i % len(tiles)]).save(p)
     return paths
 
 
@@ -225,7 +224,7 @@ def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "imgs"
         n = batch_size * (steps + warmup + 1)
-        _demo_pngs_repeat(root, n)
+        _demo_pngs(root, n)
         base = dict(data=str(root), epochs=1, batch_size=batch_size, ngf=ngf, ndf=ndf, device=str(device),
                     log_every=1, ckpt_every_s=1e9)
         cfg = TrainConfig(**base)
@@ -246,15 +245,6 @@ def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps
             out["bf16_peak_tflops"] = peak / 1e12
             out["fraction_of_bf16_peak"] = {k: v * flops / peak for k, v in rows.items() if "bf16" in k}
     return out
-
-
-def _demo_pngs_repeat(root: Path, n: int) -> None:
-    from PIL import Image
-
-    tiles = datamod.demo_images()
-    (root / "x").mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        Image.fromarray(tiles[i % len(tiles)]).save(root / "x" / f"{i:06d}.png")
 
 
 # ------------------------------------------------------------------------- generation
