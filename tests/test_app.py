@@ -120,6 +120,11 @@ def test_train_stream_stop_resume_and_one_at_a_time(app, tmp_path):
     assert "running" in status and "images/s" in status
     col = losses["columns"].index("series")
     assert {row[col] for row in losses["data"]} == {"D loss", "G loss"}
+    # every streamed plot is absent or numeric: an untyped first frame once made the axes categorical
+    for out in seen:
+        for plot in (out[1], out[2]):
+            assert plot is None or plot["datatypes"] == {"step": "quantitative", "value": "quantitative",
+                                                         "series": "nominal"}
     with pytest.raises(AppError, match="already running"):
         client.predict(*_train_args(files), api_name="/train")
     stopped = client.predict(api_name="/stop")

@@ -147,12 +147,15 @@ def snapshot(run: RunDir) -> tuple:
     epochs = [r for r in recs if r.get("kind") == "epoch"]
     cfg = run.read_config() if run.config.exists() else {}
     st = state(run)
-    losses = pd.DataFrame([{"step": r["step"], "value": r[k], "series": name} for r in steps
-                           for k, name in (("loss_d", "D loss"), ("loss_g", "G loss"))],
-                          columns=["step", "value", "series"])
-    probs = pd.DataFrame([{"step": r["step"], "value": r[k], "series": name} for r in steps
-                          for k, name in (("d_real", "D(x)"), ("d_fake", "D(G(z))"))],
-                         columns=["step", "value", "series"])
+    def frame(pairs):
+        """Long format for gr.LinePlot, typed even when empty (an untyped first frame makes the
+        plot's axes categorical for good)."""
+        rows = [(r["step"], float(r[k]), name) for r in steps for k, name in pairs]
+        df = pd.DataFrame(rows, columns=["step", "value", "series"])
+        return df.astype({"step": "int64", "value": "float64", "series": "str"}) if rows else None
+
+    losses = frame((("loss_d", "D loss"), ("loss_g", "G loss")))
+    probs = frame((("d_real", "D(x)"), ("d_fake", "D(G(z))")))
     text = f"**{run.path.name}** — {st}"
     if steps:
         last = steps[-1]
