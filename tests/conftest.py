@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 def _isolated_cache(tmp_path_factory):
     os.environ["DCGAN_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     yield
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 
-import gradio as gr
-import torch
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from the app or its tests
 
-from ..worker import runs_dir
-from . import evaluate_tab, generate_tab, train_tab
+import gradio as gr  # noqa: E402
+import torch  # noqa: E402
+
+from ..worker import runs_dir  # noqa: E402
+from . import evaluate_tab, generate_tab, train_tab  # noqa: E402
 
 INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, explore its latent space "
          "and score it with FID. Defaults are the paper's; the bundled data are 1,401 Noto emoji.")
@@ -17,7 +19,7 @@ def build_app() -> gr.Blocks:
     # many small requests, each on one core, beat a few on all cores; the training worker keeps
     # its hands off one core (worker.py), so generation is never starved by a running training
     torch.set_num_threads(int(os.environ.get("DCGAN_APP_THREADS", "1")))
-    with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800)) as demo:
+    with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
         with gr.Tab("Train"):
             train_tab.build(demo)
@@ -33,4 +35,6 @@ def launch_kwargs() -> dict:
     root = runs_dir()
     root.mkdir(parents=True, exist_ok=True)
     return {"max_file_size": os.environ.get("DCGAN_MAX_FILE_SIZE", "200mb"), "allowed_paths": [str(root.resolve())],
-            "theme": gr.themes.Soft(), "footer_links": ["api", "gradio"]}
+            # system fonts: the page works offline and fetches nothing from font CDNs
+            "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                                    font_mono=["ui-monospace", "monospace"]), "footer_links": ["api", "gradio"]}
