@@ -34,10 +34,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--gif-every", type=int, default=4, help="keep every k-th epoch in the GIF")
+    ap.add_argument("--note", default="", help="a sentence for the card about how the run went")
     args = ap.parse_args()
     shutil.rmtree(DEST, ignore_errors=True)
     hub.stage(args.run_dir, DEST, repo_id=None, gif_every=args.gif_every, gif_scale=0.5,
-              extra=diversity_note(args.run_dir))
+              extra=diversity_note(args.run_dir) + (f"\n{args.note}\n" if args.note else ""))
     for p in sorted(DEST.iterdir()):
         print(f"{p.stat().st_size / 1e6:7.2f} MB  {p.relative_to(DEST.parent.parent)}")
 
