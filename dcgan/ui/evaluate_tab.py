@@ -150,7 +150,7 @@ def build() -> None:
         go = gr.Button("Compute FID", variant="primary")
     summary = gr.Markdown()
     with gr.Row():
-        previews = gr.Gallery(label="Real vs generated", columns=2, height=360)
+        previews = gr.Gallery(label="Real vs generated", columns=2, height=360, format="png")
         with gr.Column():
             report = gr.JSON(label="Report")
             files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")

@@ -20,6 +20,11 @@ EVAL_INFO = ("On: BatchNorm uses the running statistics learned in training, so 
              "training; images then change with what else is in the batch.")
 
 
+def _big(im):
+    """4x nearest-neighbour, so a 64-px sample is seen at a readable size with its real pixels."""
+    return im.resize((im.width * 4, im.height * 4), resample=0)
+
+
 def _g(choice, upload, hub_id):
     return common.generator(common.resolve(choice, upload, hub_id))
 
@@ -41,15 +46,15 @@ def interpolate(choice, upload, hub_id, seeds_text, frames, mode, eval_mode):
     frames = int(min(max(int(frames), 2), 240))
     imgs = to_pils(to_uint8(latent.sample(g, latent.walk(keys, frames, mode), eval_mode=eval_mode)))
     path = common.scratch(".gif")
-    save_gif([im.resize((256, 256), resample=0) for im in imgs], path, duration_ms=80)
-    return imgs, str(path), 0.0, imgs[0]
+    save_gif([_big(im) for im in imgs], path, duration_ms=80)
+    return imgs, str(path), 0.0, _big(imgs[0])
 
 
 @common.gpu
 def scrub(choice, upload, hub_id, seeds_text, t, mode, eval_mode):
     g = _g(choice, upload, hub_id)
     keys = latent.z_from_seeds(common.seeds_from_text(seeds_text, 2), g.nz)
-    return to_pils(to_uint8(latent.sample(g, latent.at(keys, t, mode)[None], eval_mode=eval_mode)))[0]
+    return _big(to_pils(to_uint8(latent.sample(g, latent.at(keys, t, mode)[None], eval_mode=eval_mode)))[0])
 
 
 @functools.lru_cache(maxsize=8)
@@ -65,7 +70,7 @@ def directions(choice, upload, hub_id, seed, eval_mode, *alphas):
     z = latent.z_from_seed(int(seed), g.nz)
     # alphas are in units of sqrt(nz): the typical length of a latent, so +-1 is a big move
     z = z + (torch.tensor([float(a) for a in alphas]) @ dirs) * g.nz ** 0.5 * 0.5
-    return to_pils(to_uint8(latent.sample(g, z[None], eval_mode=eval_mode)))[0]
+    return _big(to_pils(to_uint8(latent.sample(g, z[None], eval_mode=eval_mode)))[0])
 
 
 @common.gpu
@@ -97,7 +102,7 @@ def build() -> None:
             go = gr.Button("Generate", variant="primary")
         with gr.Row():
             grid = gr.Image(label="Grid", type="pil", format="png")
-            gallery = gr.Gallery(label="Tiles (click one to see its seed)", columns=8, height=420)
+            gallery = gr.Gallery(label="Tiles (click one to see its seed)", columns=8, height=420, format="png")
         go.click(generate, src + [seed, n, eval_mode], [grid, gallery], api_name="generate")
 
     with gr.Tab("Walk"):
@@ -108,11 +113,11 @@ def build() -> None:
                             info="slerp keeps the latent's magnitude; lerp passes near the origin")
             walk_btn = gr.Button("Walk", variant="primary")
         with gr.Row():
-            strip = gr.Gallery(label="Frames", columns=12, height=300)
+            strip = gr.Gallery(label="Frames", columns=12, height=300, format="png")
             gif = gr.Image(label="GIF (4x, nearest neighbour)", type="filepath", height=300)
         with gr.Row():
             t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk", scale=3)
-            live = gr.Image(label="At t", type="pil", height=256, width=256, scale=1)
+            live = gr.Image(label="At t (4x)", type="pil", format="png", scale=1)
         walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif, t, live], api_name="interpolate")
         # a few milliseconds of work: answered directly, without the queue's round trips
         t.input(scrub, src + [keys, t, mode, eval_mode], live, api_name="scrub", trigger_mode="always_last",
@@ -123,7 +128,7 @@ def build() -> None:
                     "drag a slider to move the latent along one.")
         with gr.Row():
             base = gr.Number(0, precision=0, label="Base seed")
-            dir_img = gr.Image(label="Result", type="pil", height=256, width=256)
+            dir_img = gr.Image(label="Result (4x)", type="pil", format="png")
         sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
         for s in sliders:
             s.input(directions, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
@@ -138,5 +143,5 @@ def build() -> None:
             b = gr.Textbox("4 5 6", label="B seeds")
             c = gr.Textbox("7 8 9", label="C seeds")
             go_ar = gr.Button("A − B + C", variant="primary")
-        result = gr.Gallery(label="Terms and result", columns=4, height=260)
+        result = gr.Gallery(label="Terms and result", columns=4, height=260, format="png")
         go_ar.click(arithmetic, src + [a, b, c, eval_mode], result, api_name="arithmetic")
