@@ -45,6 +45,9 @@ class Dist:
 
     def close(self) -> None:
         if self._owned and dist.is_initialized():
+            # all ranks leave together: a rank that tears its gloo pairs down while a peer still
+            # holds them can abort that peer ("terminate called without an active exception")
+            dist.barrier()
             dist.destroy_process_group()
             self._owned = False
 
