@@ -218,9 +218,7 @@ def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | No
     """Everything a Hub repo of this run holds, in `dest`: weights, config, card, samples, GIF, metrics."""
     import shutil
 
-    from PIL import Image
-
-    from .images import save_gif
+    from .runs import write_grid_gif
 
     run, dest = RunDir(run_dir), Path(dest)
     if not (run.generator / "model.safetensors").exists():
@@ -234,13 +232,7 @@ def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | No
     if samples:
         shutil.copyfile(samples[-1], dest / "samples.png")
         picked = samples[::gif_every] + ([samples[-1]] if (len(samples) - 1) % gif_every else [])
-        frames = []
-        for p in picked:
-            with Image.open(p) as im:
-                im = im.convert("RGB")
-                frames.append(im.resize((round(im.width * gif_scale), round(im.height * gif_scale)), Image.LANCZOS)
-                              if gif_scale != 1.0 else im)
-        save_gif(frames + [frames[-1]] * 4, dest / "progress.gif", duration_ms=200)
+        write_grid_gif(picked, dest / "progress.gif", scale=lambda im: gif_scale, duration_ms=200, hold=4)
     (dest / "README.md").write_text(model_card(run, repo_id, extra))
     return dest
 

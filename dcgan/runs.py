@@ -104,20 +104,12 @@ class RunDir:
         (the first and the newest always in), scaled to `max_side`, so an epoch's update costs
         the same at epoch 500 as at epoch 50."""
         paths = self.sample_paths()
-        if not paths:
-            return self.gif
         if len(paths) > max_frames:
             step = (len(paths) - 1) / (max_frames - 1)
             paths = [paths[round(i * step)] for i in range(max_frames)]
-        frames = []
-        for p in paths:
-            with Image.open(p) as im:
-                im = im.convert("RGB")
-                scale = min(1.0, max_side / max(im.size))
-                frames.append(im if scale == 1.0 else
-                              im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS))
-        # hold the newest frame a little longer so the loop's end is readable
-        save_gif(frames + [frames[-1]] * 3, self.gif, duration_ms)
+        if paths:
+            write_grid_gif(paths, self.gif, scale=lambda im: min(1.0, max_side / max(im.size)),
+                           duration_ms=duration_ms, hold=3)
         return self.gif
 
     # -------------------------------------------------------- checkpoints
@@ -139,6 +131,20 @@ class RunDir:
             os.replace(tmpdir / name, self.generator / name)
         shutil.rmtree(tmpdir)
         return self.generator
+
+
+def write_grid_gif(paths: list[Path], dest: Path, scale=lambda im: 1.0, duration_ms: int = 250,
+                   hold: int = 3) -> Path:
+    """A GIF of the grid PNGs in `paths`, each resized by scale(image); the last frame is held
+    `hold` frames longer so the loop's end is readable."""
+    frames = []
+    for p in paths:
+        with Image.open(p) as im:
+            im = im.convert("RGB")
+            k = scale(im)
+            frames.append(im if k == 1.0 else im.resize((round(im.width * k), round(im.height * k)), Image.LANCZOS))
+    save_gif(frames + [frames[-1]] * hold, dest, duration_ms)
+    return dest
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:

@@ -75,11 +75,19 @@ def resolve(choice: str, upload: str | None = None, hub_id: str | None = None) -
     raise gr.Error(f"unknown generator choice {choice!r}")
 
 
+def _weights_mtime(spec: str) -> int:
+    """Modification time of the weights a spec points at (0 for the demo or a Hub id): a few
+    stats, cheap enough for every slider move."""
+    p = Path(spec)
+    if p.is_file():
+        return p.stat().st_mtime_ns
+    candidates = (p / "model.safetensors", p / "generator" / "model.safetensors", p / "checkpoints" / "last.pt")
+    return max((c.stat().st_mtime_ns for c in candidates if c.exists()), default=0) if p.is_dir() else 0
+
+
 def generator(spec: str):
     """load_generator with a small cache keyed by spec and file time; errors become gr.Error."""
-    p = Path(spec)
-    key = (spec, p.stat().st_mtime_ns if p.exists() and p.is_file() else
-           max((f.stat().st_mtime_ns for f in p.rglob("*.safetensors")), default=0) if p.is_dir() else 0)
+    key = (spec, _weights_mtime(spec))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -105,21 +113,3 @@ def seeds_from_text(text: str, at_least: int = 1) -> list[int]:
     if len(seeds) > 64:
         raise gr.Error("at most 64 seeds")
     return seeds
-
-
-def user_errors(fn):
-    """Turn the library's user-facing exceptions into short gr.Error messages."""
-    import functools
-
-    from ..data import DataError
-    from ..fid import StatsError
-    from ..inception import WeightsUnavailable
-
-    @functools.wraps(fn)
-    def wrapper(*a, **k):
-        try:
-            return fn(*a, **k)
-        except (DataError, StatsError, CheckpointError, WeightsUnavailable, ValueError) as e:
-            raise gr.Error(str(e)) from None
-
-    return wrapper

@@ -5,7 +5,7 @@ grid comes from seed + i alone, so any tile can be made again on its own.
 """
 from __future__ import annotations
 
-import functools
+import weakref
 
 import gradio as gr
 import torch
@@ -57,16 +57,19 @@ def scrub(choice, upload, hub_id, seeds_text, t, mode, eval_mode):
     return _big(to_pils(to_uint8(latent.sample(g, latent.at(keys, t, mode)[None], eval_mode=eval_mode)))[0])
 
 
-@functools.lru_cache(maxsize=8)
-def _directions(spec: str, mtime_key) -> torch.Tensor:
-    return latent.principal_directions(common.generator(spec), k=N_DIRECTIONS)
+_DIRECTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # generator -> (k, nz)
+
+
+def _directions(g) -> torch.Tensor:
+    if g not in _DIRECTIONS:
+        _DIRECTIONS[g] = latent.principal_directions(g, k=N_DIRECTIONS)
+    return _DIRECTIONS[g]
 
 
 @common.gpu
 def directions(choice, upload, hub_id, seed, eval_mode, *alphas):
-    spec = common.resolve(choice, upload, hub_id)
-    g = common.generator(spec)
-    dirs = _directions(spec, id(g))
+    g = _g(choice, upload, hub_id)
+    dirs = _directions(g)
     z = latent.z_from_seed(int(seed), g.nz)
     # alphas are in units of sqrt(nz): the typical length of a latent, so +-1 is a big move
     z = z + (torch.tensor([float(a) for a in alphas]) @ dirs) * g.nz ** 0.5 * 0.5

@@ -190,7 +190,8 @@ def follow(run_name):
         if key != seen:
             seen = key
             yield snapshot(run)
-        if state(run) in DONE or (state(run) == "new" and time.time() - run.path.stat().st_mtime > 120):
+        st = state(run)
+        if st in DONE or (st == "new" and time.time() - run.path.stat().st_mtime > 120):
             yield snapshot(run)
             return
         time.sleep(1.0)
