@@ -116,9 +116,10 @@ def test_worker_survives_an_app_restart_and_a_dead_worker_is_resumable(image_fol
     first_app = worker.Supervisor()
     run = first_app.start(tiny(image_folder, epochs=100_000), first_app.new_run_dir())
     deadline = time.time() + 120
-    while not run.sample_paths() and time.time() < deadline:
+    # wait for a checkpoint, not just a sample: the epoch end writes the grid before last.pt
+    while not run.last.exists() and time.time() < deadline:
         time.sleep(0.2)
-    assert run.sample_paths(), (run.path / "train.log").read_text()[-2000:]
+    assert run.last.exists(), (run.path / "train.log").read_text()[-2000:]
     # "restart the app": a fresh supervisor knows nothing but the runs folder
     second_app = worker.Supervisor()
     assert second_app.active().path == run.path and worker.state(run) == "running"
