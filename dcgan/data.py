@@ -177,18 +177,38 @@ def _cap(items: list, max_images: int | None) -> list:
     return items[:max_images] if max_images else items
 
 
-def demo_images(max_images: int | None = None) -> np.ndarray:
-    """The bundled emoji (N, 64, 64, 3) uint8, cut from the atlas."""
-    index = json.loads((ASSETS / "emoji64.json").read_text())
+BUNDLED = {"faces": "faces64", "emoji": "emoji64"}  # name -> atlas under assets/
+ALIASES = {"demo": "faces"}
+
+
+def bundled_name(src: str) -> str | None:
+    """'faces', 'emoji' or an alias ('demo') -> the bundled set's name; None for anything else."""
+    name = ALIASES.get(src, src)
+    return name if name in BUNDLED else None
+
+
+def bundled_images(name: str = "faces", max_images: int | None = None) -> np.ndarray:
+    """A bundled set as uint8 (N, 64, 64, 3), cut from its atlas (row-major tiles)."""
+    stem = BUNDLED[bundled_name(name)]
+    index = json.loads((ASSETS / f"{stem}.json").read_text())
     t, cols, n = index["tile"], index["cols"], index["count"]
-    atlas = np.asarray(Image.open(ASSETS / "emoji64.png").convert("RGB"))
-    tiles = [atlas[(i // cols) * t:(i // cols + 1) * t, (i % cols) * t:(i % cols + 1) * t] for i in range(n)]
-    return np.stack(_cap(tiles, max_images))
+    n = min(n, max_images) if max_images else n
+    with Image.open(ASSETS / f"{stem}.png") as im:
+        atlas = np.asarray(im.convert("RGB"))
+    rows = -(-n // cols)
+    tiles = atlas[:rows * t].reshape(rows, t, cols, t, 3).transpose(0, 2, 1, 3, 4).reshape(-1, t, t, 3)
+    return np.ascontiguousarray(tiles[:n])
 
 
-def _demo(size: int, max_images: int | None, report: DataReport) -> np.ndarray:
-    tiles = demo_images(max_images)
-    report.fingerprint = hashlib.sha256((ASSETS / "emoji64.png").read_bytes()).hexdigest()[:16]
+def demo_images(max_images: int | None = None) -> np.ndarray:
+    """The default bundled set (faces)."""
+    return bundled_images("demo", max_images)
+
+
+def _bundled(name: str, size: int, max_images: int | None, report: DataReport) -> np.ndarray:
+    tiles = bundled_images(name, max_images)
+    stem = BUNDLED[bundled_name(name)]
+    report.fingerprint = hashlib.sha256((ASSETS / f"{stem}.png").read_bytes()).hexdigest()[:16]
     if size != tiles.shape[1]:
         tiles = np.stack([prepare(Image.fromarray(t), size) for t in tiles])
     report.n_images = len(tiles)
@@ -215,8 +235,8 @@ def celeba_folder(data_root: str | os.PathLike) -> Path:
 
 def resolve(src: str, data_root: str | None = None) -> tuple[str, Path | None]:
     """Classify a source string -> (kind, path)."""
-    if src == "demo":
-        return "demo", None
+    if bundled_name(src):
+        return "bundled", None
     if src == "celeba":
         return "celeba", celeba_folder(data_root or "data")
     p = Path(src).expanduser()
@@ -238,10 +258,10 @@ def native_items(src: str, max_images: int | None = None, data_root: str | None 
     For readers that want images at their native size (FID); the demo's loaders return arrays.
     """
     kind, path = resolve(src, data_root)
-    report = DataReport(source=src if kind in ("demo", "celeba") else f"{kind} {path.name}")
-    if kind == "demo":
-        tiles = _demo(64, max_images, report)
-        return [(f"emoji_{i:04d}", lambda t=t: t) for i, t in enumerate(tiles)], report
+    report = DataReport(source=src if kind in ("bundled", "celeba") else f"{kind} {path.name}")
+    if kind == "bundled":
+        tiles = _bundled(src, 64, max_images, report)
+        return [(f"{bundled_name(src)}_{i:05d}", lambda t=t: t) for i, t in enumerate(tiles)], report
     if kind == "zip":
         items, report.fingerprint = _zip_items(path, max_images, report)
     else:
@@ -259,9 +279,9 @@ def cache_dir() -> Path:
 def load(src: str, image_size: int = 64, *, data_root: str | None = None, max_images: int | None = None,
          use_cache: bool = True) -> tuple[torch.Tensor, DataReport]:
     """Decode `src` once into uint8 (N, 3, S, S); reuse the cache on later calls."""
-    if src == "demo":
-        report = DataReport(source="demo")
-        arr = _demo(image_size, max_images, report)
+    if bundled_name(src):
+        report = DataReport(source=src)
+        arr = _bundled(src, image_size, max_images, report)
         return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous(), report
     items, report = native_items(src, max_images, data_root)
     key = f"{report.fingerprint}-{image_size}-{max_images or 'all'}-v{CACHE_VERSION}"

@@ -127,13 +127,30 @@ def test_unusable_sources_give_one_clear_error(tmp_path):
         data.load(str(tmp_path / "junk"), 32)
 
 
-def test_demo_dataset():
-    x, report = data.load("demo", 64)
+def test_emoji_dataset():
+    x, report = data.load("emoji", 64)
     assert x.dtype == torch.uint8 and x.shape == (1401, 3, 64, 64)
     assert report.fingerprint and report.n_images == 1401
     # emoji on white: the border is mostly white, the centre is not
     assert x[:, :, 0, :].float().mean() > 200 and x[:, :, 24:40, 24:40].float().mean() < 200
-    small, _ = data.load("demo", 32, max_images=10)
+    small, _ = data.load("emoji", 32, max_images=10)
+    assert small.shape == (10, 3, 32, 32)
+
+
+def test_faces_dataset_is_the_default_and_distinct():
+    x, report = data.load("faces", 64)
+    assert x.dtype == torch.uint8 and x.shape == (10_000, 3, 64, 64) and report.n_images == 10_000
+    assert len(torch.unique(x.flatten(1), dim=0)) == 10_000  # every face differs from every other
+    demo, demo_report = data.load("demo", 64, max_images=50)
+    assert torch.equal(demo, x[:50]) and demo_report.fingerprint == report.fingerprint
+    # framed like CelebA's aligned crops: a plain background in the top corners, a face in the middle
+    corners = torch.cat([x[:, :, :4, :4], x[:, :, :4, -4:]], dim=2).float()
+    assert corners.std(dim=(2, 3)).mean() < 12  # each corner patch is one flat colour
+    centre = x[:, :, 20:44, 20:44].float()
+    assert centre.std(dim=(2, 3)).mean() > 20  # eyes, mouth, glasses: structure in the middle
+    # variety: skin tones and backgrounds differ across the set
+    assert x[:, :, 32, 32].float().std(0).mean() > 20
+    small, _ = data.load("faces", 32, max_images=10)
     assert small.shape == (10, 3, 32, 32)
 
 
