@@ -1,21 +1,22 @@
 """Throughput benchmarks, each against the conventional way, on the same model, data and device.
 
-    python -m dcgan bench [--train] [--fid] [--generate] [--device auto] [--json]
+    python -m dcgan bench [--train] [--fid] [--generate] [--device auto] [--json] [--dry-run]
 
 --train   images/s of a textbook loop (image files through a DataLoader with torchvision
           transforms, Sigmoid + BCELoss, `.item()` every step, as pytorch/examples does) against
-          our trainer's step (uint8 dataset on the device, no per-step sync) in fp32, bf16 and
-          with torch.compile where the device supports them.
+          our trainer (uint8 dataset on the device, no per-step sync) in fp32, in bf16 where the
+          device has it (CUDA; CPUs with AVX512-BF16 or AMX) and bf16 + torch.compile on CUDA.
 --fid     Inception features/s of our pipeline against pytorch-fid on the same PNG files and
           weights; frechet_distance against scipy.linalg.sqrtm on the same 2048-d statistics.
 --generate latency of one 64x64 image and of a 64-image grid from the demo generator.
+--dry-run every part at toy sizes, to check that the benchmark itself runs (the suite does this).
 
-Timings here are wall-clock medians after warm-up; nothing in the test suite asserts a time.
+Every function takes its settings as arguments and leaves no patched function or changed
+environment variable behind. Timings are wall-clock medians after warm-up; nothing in the test
+suite asserts a time.
 """
 from __future__ import annotations
 
-import json
-import os
 import statistics
 import tempfile
 import time
@@ -47,7 +48,7 @@ def _demo_pngs(root: Path, n: int) -> list[Path]:
     """n PNG files under root/x/ (an ImageFolder layout), cycling through the demo emoji."""
     from PIL import Image
 
-    tiles = datamod.demo_images()
+    tiles = datamod.bundled_images("faces")
     (root / "x").mkdir(parents=True, exist_ok=True)
     paths = [root / "x" / f"{i:06d}.png" for i in range(n)]
     for i, p in enumerate(paths):
@@ -57,7 +58,7 @@ def _demo_pngs(root: Path, n: int) -> list[Path]:
 
 # ------------------------------------------------------------------------- FID
 
-def bench_frechet(stats_a: str | None = None, stats_b: str | None = None, repeat: int = 3) -> dict:
+def bench_frechet(stats_a: str | None = None, stats_b: str | None = None, repeat: int = 3, dims: int = 2048) -> dict:
     import scipy.linalg
 
     from .fid import frechet_distance, load_stats
@@ -68,11 +69,11 @@ def bench_frechet(stats_a: str | None = None, stats_b: str | None = None, repeat
     else:
         # full-rank 2048-d covariances with a decaying spectrum like pool3's
         rng = np.random.default_rng(0)
-        d = 2048
-        f1 = rng.standard_normal((4096, d)) * np.geomspace(1.0, 1e-2, d)
-        f2 = rng.standard_normal((4096, d)) * np.geomspace(1.2, 1e-2, d) + 0.05
+        d = dims
+        f1 = rng.standard_normal((2 * d, d)) * np.geomspace(1.0, 1e-2, d)
+        f2 = rng.standard_normal((2 * d, d)) * np.geomspace(1.2, 1e-2, d) + 0.05
         mu1, s1, mu2, s2 = f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False)
-        source = "synthetic 2048-d statistics (4096 samples each)"
+        source = f"synthetic {d}-d statistics ({2 * d} samples each)"
 
     def ref():
         covmean = scipy.linalg.sqrtm(s1 @ s2).real
@@ -103,24 +104,19 @@ def bench_features(device: torch.device, n: int, batch_size: int, weights: str |
             except WeightsUnavailable:  # speed does not depend on the weights' values
                 weights, note = str(make_random_weights(tmp / "random.pth")), "random weights (none installed)"
         files = _demo_pngs(tmp / "imgs", n)
-        old_cache = os.environ.get("DCGAN_CACHE_DIR")
-        os.environ["DCGAN_CACHE_DIR"] = str(tmp / "cache")  # measure featurising, not the cache
+        ev = Evaluator(weights=weights, device=str(device), batch_size=batch_size)
+        wfile = ev.weights_file
+        real_loader = pfi.load_state_dict_from_url  # pytorch-fid downloads its weights; give it ours
+        pfi.load_state_dict_from_url = lambda *a, **k: torch.load(wfile, weights_only=True)
         try:
-            ev = Evaluator(weights=weights, device=str(device), batch_size=batch_size)
-            wfile = ev.weights_file
-            pfi.load_state_dict_from_url = lambda *a, **k: torch.load(wfile, weights_only=True)
             ref_model = pfi.InceptionV3([3]).to(device).eval()
-            ev.side(str(tmp / "imgs"))  # warm-up
-            os.environ["DCGAN_CACHE_DIR"] = str(tmp / "cache2")
-            t_ours = _timed(lambda: ev.side(str(tmp / "imgs")), 1, device)[0]
-            fid_score.calculate_activation_statistics(files[:batch_size], ref_model, batch_size, 2048, device, 2)
-            t_ref = _timed(lambda: fid_score.calculate_activation_statistics(files, ref_model, batch_size, 2048,
-                                                                             device, 2), 1, device)[0]
         finally:
-            if old_cache is None:
-                os.environ.pop("DCGAN_CACHE_DIR", None)
-            else:
-                os.environ["DCGAN_CACHE_DIR"] = old_cache
+            pfi.load_state_dict_from_url = real_loader
+        ev.side(str(tmp / "imgs"), use_cache=False)  # warm-up; use_cache=False: measure featurising
+        t_ours = _timed(lambda: ev.side(str(tmp / "imgs"), use_cache=False), 1, device)[0]
+        fid_score.calculate_activation_statistics(files[:batch_size], ref_model, batch_size, 2048, device, 2)
+        t_ref = _timed(lambda: fid_score.calculate_activation_statistics(files, ref_model, batch_size, 2048,
+                                                                         device, 2), 1, device)[0]
     return {"n": n, "batch_size": batch_size, "ours_img_s": n / t_ours, "pytorch_fid_img_s": n / t_ref,
             "speedup": t_ref / t_ours, "weights": note or wfile.name}
 
@@ -218,20 +214,22 @@ def train_flops_per_image(cfg) -> float:
 PEAK_BF16 = {"H100": 989e12, "H200": 989e12, "A100": 312e12}
 
 
-def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps: int, warmup: int) -> dict:
-    from .train import TrainConfig
+def bench_train(device: torch.device, batch_size: int, ngf: int, ndf: int, steps: int, warmup: int,
+                image_size: int = 64) -> dict:
+    from .config import TrainConfig, bf16_supported
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "imgs"
         n = batch_size * (steps + warmup + 1)
         _demo_pngs(root, n)
         base = dict(data=str(root), epochs=1, batch_size=batch_size, ngf=ngf, ndf=ndf, device=str(device),
-                    log_every=1, ckpt_every_s=1e9)
+                    log_every=1, ckpt_every_s=1e9, image_size=image_size)
         cfg = TrainConfig(**base)
         rows = {"conventional": _conventional_loop(root, cfg, device, steps, warmup)}
         rows["ours_fp32"] = _our_loop(root, cfg, steps, warmup)
-        if device.type == "cuda":
+        if bf16_supported(device):
             rows["ours_bf16"] = _our_loop(root, TrainConfig(**base, precision="bf16"), steps, warmup)
+        if device.type == "cuda":
             rows["ours_bf16_compile"] = _our_loop(root, TrainConfig(**base, precision="bf16", compile=True),
                                                   steps, warmup + 5)
     flops = train_flops_per_image(cfg)
@@ -274,21 +272,26 @@ def bench_generate(checkpoint: str, device: torch.device, repeat: int = 30) -> d
 
 # ------------------------------------------------------------------------- entry
 
-def run(a) -> dict:
-    from .train import resolve_device
+def run(device: str = "auto", train: bool = True, fid: bool = True, generate: bool = True, batch_size: int = 128,
+        ngf: int = 64, ndf: int = 64, steps: int | None = None, fid_n: int | None = None, fid_batch_size: int = 16,
+        weights: str | None = None, stats_a: str | None = None, stats_b: str | None = None,
+        checkpoint: str = "demo", dry_run: bool = False) -> dict:
+    """The chosen benchmarks on one device; dry_run shrinks every size to seconds of work."""
+    from .config import resolve_device
 
-    device = resolve_device(a.device)
-    everything = not (a.train or a.fid or a.generate)
-    out: dict = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads()}
-    if a.generate or everything:
-        out["generate"] = bench_generate(a.checkpoint, device)
-    if a.fid or everything:
-        out["frechet"] = bench_frechet(a.stats_a, a.stats_b)
-        out["features"] = bench_features(device, a.fid_n or (512 if device.type == "cuda" else 16),
-                                         a.fid_batch_size, a.weights)
-    if a.train or everything:
-        steps = a.steps or (50 if device.type == "cuda" else 5)
-        out["train"] = bench_train(device, a.batch_size, a.ngf, a.ndf, steps, warmup=2 if device.type == "cpu" else 10)
+    dev = resolve_device(device)
+    gpu = dev.type == "cuda"
+    if dry_run:
+        batch_size, ngf, ndf, steps, fid_n, fid_batch_size = 8, 8, 8, 1, 4, 2
+    out: dict = {"device": str(dev), "torch": torch.__version__, "threads": torch.get_num_threads(), "dry_run": dry_run}
+    if generate:
+        out["generate"] = bench_generate(checkpoint, dev, repeat=2 if dry_run else 30)
+    if fid:
+        out["frechet"] = bench_frechet(stats_a, stats_b, repeat=1 if dry_run else 3, dims=64 if dry_run else 2048)
+        out["features"] = bench_features(dev, fid_n or (512 if gpu else 16), fid_batch_size, weights)
+    if train:
+        out["train"] = bench_train(dev, batch_size, ngf, ndf, steps or (50 if gpu else 5),
+                                   warmup=1 if dry_run else (10 if gpu else 2), image_size=32 if dry_run else 64)
     return out
 
 

@@ -1,8 +1,11 @@
-"""`python -m dcgan VERB`: train, generate, interpolate (and the verbs other modules add).
+"""`python -m dcgan VERB`: train, generate, interpolate, fid, stats, push, bench.
 
 Thin adapters over the library: parse flags, call one library function, print a short result
-(or one JSON object with --json). Errors a user can fix print one line and exit with status 2;
-no traceback for them.
+(or one JSON object with --json). The `train` flags are derived from TrainConfig's fields
+(config.add_arguments), so every training setting is a flag. Exit status: 0 done; 2 a mistake the
+user can fix (bad data, settings, checkpoint, statistics: errors.UserError), printed as one line;
+3 the work could not go on for a reason outside the input (training stopped by a non-finite loss
+or a full disk, FID weights missing), also one line; 1 a bug, with its traceback.
 """
 from __future__ import annotations
 
@@ -14,51 +17,25 @@ import sys
 import threading
 from pathlib import Path
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, FileExistsError,
-                                                 NotADirectoryError, PermissionError)
-# plus RuntimeErrors meant for users: TrainingError and inception.WeightsUnavailable
+from .errors import UserError
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    d = p.add_argument
-    d("--data", default="demo", help="folder, .zip, 'celeba' or 'demo' (default: demo)")
-    d("--data-root", default=None, help="where CelebA lives or is downloaded to (default: ./data)")
-    d("--out", required=True, help="run directory to write (or resume)")
-    d("--epochs", type=int, default=25)
-    d("--batch-size", type=int, default=128)
-    d("--image-size", type=int, default=64, choices=(32, 64, 128))
-    d("--nz", type=int, default=100)
-    d("--ngf", type=int, default=64)
-    d("--ndf", type=int, default=64)
-    d("--half", action="store_true", help="half channels: ngf = ndf = 32 (helps against mode collapse)")
-    d("--lr", type=float, default=2e-4)
-    d("--beta1", type=float, default=0.5)
-    d("--no-flip", action="store_true", help="disable random horizontal flips")
-    d("--seed", type=int, default=0)
-    d("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    d("--precision", default="fp32", choices=("fp32", "bf16"))
-    d("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
-    d("--max-images", type=int, default=None, help="use only the first N images (smoke runs)")
-    d("--log-every", type=int, default=10, help="steps between logged metrics")
-    d("--fid-every", type=int, default=0, help="compute FID every K epochs and keep checkpoints/best.pt")
-    d("--fid-n", type=int, default=2048, help="generated images per FID evaluation")
-    d("--fid-dims", type=int, default=2048, choices=(64, 192, 768, 2048))
-    d("--fid-weights", default=None, help="FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)")
-    d("--compile", action="store_true", help="torch.compile G and D (worth it on GPUs for long runs)")
-    d("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
+    from .config import add_arguments
+
+    p.add_argument("--out", required=True, help="run directory to write (or resume)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
+    p.add_argument("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
+    add_arguments(p)
 
 
 def cmd_train(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .train import TrainConfig, train
+    from .config import from_args
+    from .train import train
 
-    ngf, ndf = (32, 32) if a.half else (a.ngf, a.ndf)
-    cfg = TrainConfig(data=a.data, data_root=a.data_root, epochs=a.epochs, batch_size=a.batch_size,
-                      image_size=a.image_size, nz=a.nz, ngf=ngf, ndf=ndf, lr=a.lr, beta1=a.beta1,
-                      flip=not a.no_flip, seed=a.seed, device=a.device, precision=a.precision,
-                      max_images=a.max_images, log_every=a.log_every, fid_every=a.fid_every, fid_n=a.fid_n,
-                      fid_dims=a.fid_dims, fid_weights=a.fid_weights, compile=a.compile)
+    cfg = from_args(a)
     quiet = int(os.environ.get("RANK", "0")) > 0  # under torchrun only rank 0 talks
     stop = threading.Event()
 
@@ -186,12 +163,12 @@ def cmd_fid(a: argparse.Namespace) -> int:
 
 
 def cmd_stats(a: argparse.Namespace) -> int:
-    from .fid import save_stats
+    from .fid import StatsError, save_stats
 
     ev, bar = _evaluator(a)
     side = ev.side(a.src, n=a.n, seed=a.seed, data_root=a.data_root)
     if side.sigma is None:
-        raise ValueError(f"{a.src} has {side.n} image(s); statistics need at least 2")
+        raise StatsError(f"{a.src} has {side.n} image(s); statistics need at least 2")
     save_stats(a.out, side.mu, side.sigma, features=side.features, n=side.n)
     _report(a, {"out": a.out, "n": side.n, "dims": ev.dims, "resize": ev.resize},
             f"mu, sigma of {side.n} images ({ev.dims}-d, {ev.resize}) -> {a.out}")
@@ -209,7 +186,11 @@ def cmd_push(a: argparse.Namespace) -> int:
 def cmd_bench(a: argparse.Namespace) -> int:
     from .bench import run, table
 
-    r = run(a)
+    everything = not (a.train or a.fid or a.generate)
+    r = run(device=a.device, train=a.train or everything, fid=a.fid or everything, generate=a.generate or everything,
+            batch_size=a.batch_size, ngf=a.ngf, ndf=a.ndf, steps=a.steps, fid_n=a.fid_n,
+            fid_batch_size=a.fid_batch_size, weights=a.weights, stats_a=a.stats_a, stats_b=a.stats_b,
+            checkpoint=a.checkpoint, dry_run=a.dry_run)
     print(json.dumps(r) if a.json else table(r))
     return 0
 
@@ -300,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats-a", default=None, help="two .npz files to time frechet_distance on (default: synthetic)")
     p.add_argument("--stats-b", default=None)
     p.add_argument("--checkpoint", default="demo", help="generator for the latency benchmark")
+    p.add_argument("--dry-run", action="store_true", help="toy sizes: check that every benchmark runs, in seconds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench)
 
@@ -315,14 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except USER_ERRORS as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except RuntimeError as e:
-        from .inception import WeightsUnavailable
-        from .train import TrainingError
-
-        if isinstance(e, (TrainingError, WeightsUnavailable)):
-            print(f"error: {e}", file=sys.stderr)
-            return 3
-        raise
+        return e.exit_code

@@ -1,47 +1,75 @@
-"""Training hyperparameters: one dataclass, validated on creation, stored in every checkpoint.
+"""Training settings: one dataclass, the only list of them, validated on creation.
 
-Defaults are the paper's (batch 128, Adam 2e-4 with betas (0.5, 0.999), nz 100, 64x64).
+Every field carries its own help text, choices and whether it may change on `--resume`; the
+`train` command's flags (`add_arguments` / `from_args`), the app's Train form (`coerce`) and the
+model card's "command that reproduces this run" (`command`) are all derived from the fields, so
+adding a setting is one field here plus the code that uses it. Defaults are the paper's (batch 128,
+Adam 2e-4 with betas (0.5, 0.999), nz 100, 64x64). Presets (`half`) are methods returning a new
+config. Not here: what a run records besides its settings (train.py) or where it lives (runs.py).
 """
 from __future__ import annotations
 
+import argparse
 import math
-from dataclasses import asdict, dataclass, fields
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 
-from .models import ModelConfig
+from .errors import ConfigError
+from .models import SIZES, ModelConfig
+
+
+def setting(default, help: str, *, choices=None, flag: str | None = None, on_resume: bool = False):
+    """A TrainConfig field with what the CLI, the form and the model card need to know about it.
+
+    on_resume: may differ when a run is resumed (how long and where to run); every other field is
+    part of the run's identity and is taken from the checkpoint."""
+    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "on_resume": on_resume})
 
 
 @dataclass
 class TrainConfig:
-    data: str = "demo"
-    data_root: str | None = None
-    epochs: int = 25
-    batch_size: int = 128
-    image_size: int = 64
-    nz: int = 100
-    ngf: int = 64
-    ndf: int = 64
-    nc: int = 3
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    flip: bool = True
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "fp32"
-    max_images: int | None = None
-    log_every: int = 10  # steps between host syncs / metric records
-    n_samples: int = 64  # fixed-noise grid size
-    ckpt_every_s: float = 600.0  # also checkpoint mid-epoch this often, for long epochs
-    fid_every: int = 0  # epochs between FID evaluations (0: never); keeps checkpoints/best.pt
-    fid_n: int = 2048  # generated images per FID evaluation
-    fid_dims: int = 2048
-    fid_weights: str | None = None
-    compile: bool = False  # torch.compile G and D (GPU; minutes of compilation up front)
+    # ---- data
+    data: str = setting("faces", "faces (bundled, the default; 'demo' too), emoji (bundled), a folder "
+                        "(searched recursively), a .zip or celeba")
+    data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)")
+    max_images: int | None = setting(None, "use only the first N images (smoke runs)")
+    image_size: int = setting(64, "image side in pixels", choices=SIZES)
+    # ---- model: the paper's architecture
+    nz: int = setting(100, "latent size")
+    ngf: int = setting(64, "generator width (channels of its last hidden block)")
+    ndf: int = setting(64, "discriminator width (channels of its first block)")
+    nc: int = setting(3, "image channels: 3 (RGB) or 1 (grayscale)", choices=(1, 3), flag="--channels")
+    # ---- optimisation: the paper's Adam
+    epochs: int = setting(25, "train until this many epochs in total", on_resume=True)
+    batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)")
+    lr: float = setting(2e-4, "Adam learning rate, G and D")
+    beta1: float = setting(0.5, "Adam beta1")
+    beta2: float = setting(0.999, "Adam beta2")
+    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)")
+    seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid")
+    # ---- where and how fast
+    device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
+    precision: str = setting("fp32", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
+                             "AVX512-BF16 or AMX, fp32 elsewhere (config.json records the one used)",
+                             choices=("auto", "fp32", "bf16"))
+    compile: bool = setting(False, "torch.compile G and D (worth it on GPUs for long runs)", on_resume=True)
+    # ---- what is recorded
+    log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True)
+    n_samples: int = setting(64, "images in the fixed-noise grid saved each epoch")
+    ckpt_every_s: float = setting(600.0, "also checkpoint mid-epoch this often (seconds)", on_resume=True)
+    fid_every: int = setting(0, "compute FID every K epochs and keep checkpoints/best.pt (0: never)")
+    fid_n: int = setting(2048, "generated images per FID evaluation")
+    fid_dims: int = setting(2048, "Inception feature block for FID", choices=(64, 192, 768, 2048))
+    fid_weights: str | None = setting(None, "FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)")
 
     def __post_init__(self):
         bad = []
+        for f in fields(self):
+            choices = f.metadata["choices"]
+            if choices and getattr(self, f.name) not in choices:
+                bad.append(f"{f.name} must be one of {', '.join(map(str, choices))} (got {getattr(self, f.name)!r})")
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
             bad.append(f"epochs must be >= 1 (got {self.epochs})")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
@@ -50,34 +78,158 @@ class TrainConfig:
             bad.append(f"lr must be a finite number in (0, 1) (got {self.lr})")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             bad.append("betas must lie in [0, 1)")
-        if self.precision not in ("fp32", "bf16"):
-            bad.append(f"precision must be fp32 or bf16 (got {self.precision})")
         if self.max_images is not None and self.max_images < 1:
             bad.append("max_images must be >= 1")
         if self.log_every < 1:
             bad.append("log_every must be >= 1")
+        if not 1 <= self.n_samples <= 1024:
+            bad.append(f"n_samples must lie in 1..1024 (got {self.n_samples})")
+        if not (math.isfinite(self.ckpt_every_s) and self.ckpt_every_s > 0):
+            bad.append("ckpt_every_s must be a positive number of seconds")
         if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
             bad.append("fid_every must be >= 0 and fid_n >= 2")
         if bad:
-            raise ValueError("; ".join(bad))
-        self.model()  # validates image_size, nz, ngf, ndf
+            raise ConfigError("; ".join(bad))
+        try:
+            self.model()  # validates nz, ngf, ndf
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
+    # ---------------------------------------------------------------- derived
     def model(self) -> ModelConfig:
         return ModelConfig(self.nz, self.ngf, self.ndf, self.nc, self.image_size)
 
+    def half(self) -> "TrainConfig":
+        """The blog's fix for mode collapse: half the channels of G and D (32 with the defaults)."""
+        return replace(self, ngf=max(1, self.ngf // 2), ndf=max(1, self.ndf // 2))
+
+    def resumed(self, saved: dict) -> "TrainConfig":
+        """The settings of a resumed run: the saved ones, except those that may change on resume."""
+        keep = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["on_resume"]}
+        return TrainConfig.from_dict({**saved, **keep})
+
+    # ---------------------------------------------------------------- conversions
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """From a recorded config (unknown keys, such as the data fingerprint, are ignored)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
+    @classmethod
+    def coerce(cls, values: dict) -> "TrainConfig":
+        """From loosely typed values (a form's floats and strings) keyed by field name."""
+        hints = typing.get_type_hints(cls)
+        out = {}
+        for name, v in values.items():
+            if name not in hints:
+                raise ConfigError(f"unknown setting {name!r}")
+            try:
+                out[name] = _convert(hints[name], v)
+            except (TypeError, ValueError, OverflowError):
+                raise ConfigError(f"{name} must be {_type_word(hints[name])} (got {v!r})") from None
+        return cls(**out)
+
+    def command(self, out: str = "RUN_DIR", epochs: int | None = None) -> str:
+        """The `train` command that reproduces this run's weights (runs are seeded): its identity
+        settings where they differ from the defaults, and the epochs; not where or how fast it ran."""
+        parts = ["python -m dcgan train", f"--data {self.data}", f"--out {out}"]
+        for f in fields(self):
+            value = epochs if f.name == "epochs" and epochs else getattr(self, f.name)
+            if f.name == "data" or (f.name != "epochs" and (f.metadata["on_resume"] or value == f.default)):
+                continue
+            flag = flag_of(f)
+            if isinstance(value, bool):
+                parts.append(flag if value else "--no-" + flag[2:])
+            else:
+                parts.append(f"{flag} {value}")
+        return " ".join(parts)
+
+
+def _convert(tp, v):
+    if v is None or (isinstance(v, str) and v.strip() == "" and type(None) in typing.get_args(tp)):
+        if type(None) in typing.get_args(tp):
+            return None
+        raise ValueError("missing")
+    base = next((a for a in typing.get_args(tp) if a is not type(None)), tp)
+    if base is bool:
+        if isinstance(v, str):
+            if v.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(v)
+            return v.lower() in ("true", "1", "yes")
+        return bool(v)
+    if base is int:
+        f = float(v)
+        if not f.is_integer():
+            raise ValueError(v)
+        return int(f)
+    if base is float:
+        return float(v)
+    return str(v)
+
+
+def _type_word(tp) -> str:
+    base = next((a for a in typing.get_args(tp) if a is not type(None)), tp)
+    return {int: "a whole number", float: "a number", bool: "true or false"}.get(base, "text")
+
+
+def flag_of(f) -> str:
+    return f.metadata["flag"] or "--" + f.name.replace("_", "-")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field (help, choices and defaults from the field), plus --half."""
+    hints = typing.get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        base = next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name])
+        default = f.default
+        help_ = f.metadata["help"] + ("" if default is None or base is bool else f" (default: {default})")
+        if base is bool:
+            parser.add_argument(flag_of(f), dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=help_ + f" (default: {'on' if default else 'off'})")
+        else:
+            parser.add_argument(flag_of(f), dest=f.name, type=base, default=default, help=help_,
+                                choices=f.metadata["choices"], metavar=None if f.metadata["choices"] else f.name.upper())
+    parser.add_argument("--half", action="store_true",
+                        help="half channels: ngf and ndf halved (32 with the defaults), the blog's fix for collapse")
+
+
+def from_args(ns: argparse.Namespace) -> TrainConfig:
+    cfg = TrainConfig(**{f.name: getattr(ns, f.name) for f in fields(TrainConfig)})
+    return cfg.half() if getattr(ns, "half", False) else cfg
 
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA device is available")
-    return torch.device(name)
+        raise ConfigError("--device cuda was asked for but no CUDA device is available")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r} (auto, cpu, cuda or cuda:N)") from None
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 autocast is fast here: any CUDA device, or a CPU with AVX512-BF16 or AMX."""
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    probes = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if any(p is not None for p in probes):
+        return any(p() for p in probes if p is not None)
+    try:  # older torch: ask the kernel
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'auto' -> 'bf16' where bf16_supported, else 'fp32'; the others unchanged."""
+    if precision == "auto":
+        return "bf16" if bf16_supported(device) else "fp32"
+    return precision

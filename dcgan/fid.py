@@ -16,9 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-
-class StatsError(ValueError):
-    """Statistics that cannot be used (wrong keys, shapes, too few samples)."""
+from .errors import StatsError
 
 
 class FeatureStats:

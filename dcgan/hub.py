@@ -1,28 +1,92 @@
 """Generators in and out: run dirs, .pt/.safetensors files, save_pretrained folders, Hub ids.
 
-`load_generator(spec)` is the one resolver the CLI and the app use for "a checkpoint". Untrusted
-weights load only from safetensors or from .pt through `torch.load(weights_only=True)`; a file
-whose config cannot be known is refused rather than guessed at. Pushing to the Hub and model
-cards also live here; nothing in this module trains or samples.
+`resolve_checkpoint(spec)` is the one place that decides what a checkpoint spec names (bundled
+name, run dir, file, folder or Hub id, in that order); `load_generator(spec)` loads it, and the
+app's cache and the FID sides ask the same resolver. Untrusted weights load only from safetensors
+or from .pt through `torch.load(weights_only=True)`; a file whose config cannot be known is refused
+rather than guessed at. Pushing to the Hub and model cards also live here; nothing in this module
+trains or samples.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .errors import CheckpointError
 from .models import Generator, check_size
 from .runs import RunDir, load_checkpoint
 
-DEMO = Path(__file__).resolve().parent.parent / "checkpoints" / "demo-generator"
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_ROOT = Path(__file__).resolve().parent
+# bundled generators: inside the installed package (pyproject maps checkpoints/ there), or at the
+# top of a source checkout
+CHECKPOINTS = next((p for p in (_ROOT / "checkpoints", _ROOT.parent / "checkpoints") if p.is_dir()),
+                   _ROOT.parent / "checkpoints")
+BUNDLED = {"faces": CHECKPOINTS / "faces-generator", "emoji": CHECKPOINTS / "emoji-generator"}
+ALIASES = {"demo": "faces", "faces-generator": "faces", "emoji-generator": "emoji"}
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
-class CheckpointError(ValueError):
-    """A generator that cannot be loaded; the message is for users."""
+def bundled_generator(name: str) -> Path | None:
+    """The folder of a bundled generator ('faces', 'emoji', or 'demo' = faces); None otherwise."""
+    path = BUNDLED.get(ALIASES.get(name, name))
+    if path is not None and not (path / "model.safetensors").exists():
+        raise CheckpointError(f"the bundled {name} generator is missing ({path.name})")
+    return path
+
+
+DEMO = BUNDLED["faces"]
+
+
+@dataclass(frozen=True)
+class CheckpointRef:
+    """What a checkpoint spec names: kind is bundled | run | folder | safetensors | pt | hub."""
+
+    spec: str
+    kind: str
+    path: Path | None = None  # the weights file (None for a Hub id)
+
+    def stamp(self) -> int:
+        """Modification time of the weights (0 for a Hub id): cheap, for caches."""
+        return self.path.stat().st_mtime_ns if self.path is not None and self.path.exists() else 0
+
+
+def resolve_checkpoint(spec: str | os.PathLike) -> CheckpointRef:
+    """A checkpoint spec -> what it names, without loading anything; CheckpointError if nothing."""
+    spec = str(spec)
+    folder = bundled_generator(spec)
+    if folder is not None:
+        return CheckpointRef(spec, "bundled", folder / "model.safetensors")
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        if (p / "model.safetensors").exists():
+            return CheckpointRef(spec, "folder", p / "model.safetensors")
+        weights = RunDir(p).weights_file()
+        if weights is None:
+            raise CheckpointError(f"{p.name} holds neither generator/model.safetensors nor checkpoints/last.pt")
+        return CheckpointRef(spec, "run", weights)
+    if p.is_file():
+        if p.suffix == ".safetensors":
+            return CheckpointRef(spec, "safetensors", p)
+        if p.suffix in (".pt", ".pth", ".ckpt"):
+            return CheckpointRef(spec, "pt", p)
+        raise CheckpointError(f"{p.name}: only .safetensors and .pt checkpoints are accepted")
+    if HUB_ID.match(spec):
+        return CheckpointRef(spec, "hub")
+    raise CheckpointError(f"no such checkpoint: {spec[:200]} (a run dir, .pt, .safetensors, folder, "
+                          f"USER/NAME, or one of {', '.join(sorted({*BUNDLED, *ALIASES}))})")
+
+
+def is_checkpoint(spec: str | os.PathLike) -> bool:
+    try:
+        resolve_checkpoint(spec)
+    except CheckpointError:
+        return False
+    return True
 
 
 def config_from_state(sd: dict) -> dict:
@@ -62,44 +126,21 @@ def _from_safetensors(path: Path) -> Generator:
 
 
 def _from_pt(path: Path) -> Generator:
-    try:
-        state = load_checkpoint(path)
-    except ValueError as e:
-        raise CheckpointError(str(e)) from None
+    state = load_checkpoint(path)
     sd = state.get("G") or state.get("generator")
     cfg = state.get("config") or config_from_state(sd)
     return _build(cfg, sd)
 
 
 def load_generator(spec: str | os.PathLike, device: str | torch.device = "cpu") -> Generator:
-    """A run dir, .pt, .safetensors, save_pretrained folder, 'demo' or a Hub id -> Generator (eval)."""
-    spec = str(spec)
-    p = Path(spec).expanduser()
-    if spec == "demo":
-        if not (DEMO / "model.safetensors").exists():
-            raise CheckpointError(f"the bundled demo generator is missing ({DEMO})")
-        p = DEMO
-    if p.is_dir():
-        run = RunDir(p)
-        if (p / "model.safetensors").exists():
-            g = _from_safetensors(p / "model.safetensors")
-        elif (run.generator / "model.safetensors").exists():
-            g = _from_safetensors(run.generator / "model.safetensors")
-        elif run.last.exists():
-            g = _from_pt(run.last)
-        else:
-            raise CheckpointError(f"{p} holds neither generator/model.safetensors nor checkpoints/last.pt")
-    elif p.is_file():
-        if p.suffix == ".safetensors":
-            g = _from_safetensors(p)
-        elif p.suffix in (".pt", ".pth", ".ckpt"):
-            g = _from_pt(p)
-        else:
-            raise CheckpointError(f"{p.name}: only .safetensors and .pt checkpoints are accepted")
-    elif HUB_ID.match(spec):
-        g = _from_hub(spec)
+    """Any checkpoint spec (see resolve_checkpoint) -> Generator in eval mode on `device`."""
+    ref = resolve_checkpoint(spec)
+    if ref.kind == "hub":
+        g = _from_hub(ref.spec)
+    elif ref.path.suffix == ".safetensors":
+        g = _from_safetensors(ref.path)
     else:
-        raise CheckpointError(f"no such checkpoint: {spec} (a run dir, .pt, .safetensors, folder or USER/NAME)")
+        g = _from_pt(ref.path)
     return g.to(device)
 
 
@@ -119,21 +160,6 @@ def _from_hub(repo_id: str) -> Generator:
 
 # ----------------------------------------------------------------------------- cards and pushing
 
-def train_command(cfg: dict, epochs: int | None = None) -> str:
-    """The CLI command that reproduces a run (its weights after `epochs` epochs: runs are seeded)."""
-    parts = ["python -m dcgan train", f"--data {cfg.get('data', 'demo')}", "--out RUN_DIR",
-             f"--epochs {epochs or cfg.get('epochs')}", f"--batch-size {cfg.get('batch_size')}",
-             f"--image-size {cfg.get('image_size')}", f"--nz {cfg.get('nz')}", f"--ngf {cfg.get('ngf')}",
-             f"--ndf {cfg.get('ndf')}", f"--lr {cfg.get('lr')}", f"--beta1 {cfg.get('beta1')}", f"--seed {cfg.get('seed')}"]
-    if not cfg.get("flip", True):
-        parts.append("--no-flip")
-    if cfg.get("max_images"):
-        parts.append(f"--max-images {cfg['max_images']}")
-    if cfg.get("precision", "fp32") != "fp32":
-        parts.append(f"--precision {cfg['precision']}")
-    return " ".join(parts)
-
-
 def run_summary(run: RunDir) -> dict:
     """Epochs, steps, last-epoch losses, diversity and FID of a run, from metrics.jsonl."""
     recs = run.read_metrics()
@@ -152,6 +178,8 @@ def run_summary(run: RunDir) -> dict:
 
 def model_card(run: RunDir, repo_id: str | None = None, extra: str = "") -> str:
     from huggingface_hub import ModelCardData
+
+    from .config import TrainConfig
 
     cfg, s = run.read_config(), run_summary(run)
     name = repo_id or "dcgan-generator"
@@ -191,7 +219,7 @@ or `python -m dcgan generate --checkpoint {name} --n 64 --out grid.png`.
 
 ## Training
 
-`{train_command(cfg, s['epochs'])}`
+`{TrainConfig.from_dict(cfg).command(epochs=s['epochs'])}`
 
 | hyperparameter | value |
 |---|---|

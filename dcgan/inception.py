@@ -26,15 +26,13 @@ from PIL import Image
 from torch import nn
 from torchvision.models import inception as tvi
 
+from .errors import WeightsUnavailable
+
 WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                "pt_inception-2015-12-05-6726825d.pth")
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_SHA256_PREFIX = "6726825d"
 DIMS = (64, 192, 768, 2048)
-
-
-class WeightsUnavailable(RuntimeError):
-    """No FID weights file and no way to download one; the message says how to provide it."""
 
 
 def _avg_pool_no_pad(x):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from .errors import ConfigError
+
 
 def z_from_seed(seed: int, nz: int = 100) -> torch.Tensor:
     """One latent (nz,) from its own seed, identical on every machine (drawn on CPU)."""
@@ -48,12 +50,12 @@ def lerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
 def walk(keys: torch.Tensor, frames: int, mode: str = "slerp", loop: bool = False) -> torch.Tensor:
     """keys (K, nz), K >= 2 -> (frames, nz) evenly spaced along the path through all keys."""
     if keys.shape[0] < 2:
-        raise ValueError("a walk needs at least two keyframes")
+        raise ConfigError("a walk needs at least two keyframes")
     if frames < 2:
-        raise ValueError("a walk needs at least two frames")
+        raise ConfigError("a walk needs at least two frames")
     fn = {"slerp": slerp, "lerp": lerp}.get(mode)
     if fn is None:
-        raise ValueError(f"mode must be 'slerp' or 'lerp', got {mode!r}")
+        raise ConfigError(f"mode must be 'slerp' or 'lerp', got {mode!r}")
     if loop:
         keys = torch.cat([keys, keys[:1]])
     segs = keys.shape[0] - 1
@@ -94,6 +96,15 @@ def principal_directions(generator: torch.nn.Module, k: int = 5, n: int = 2048, 
     coords = feats @ v[:k].T  # (n, k)
     dirs = torch.linalg.lstsq(coords, (z - z.mean(0)).double()).solution  # (k, nz)
     return (dirs / dirs.norm(dim=1, keepdim=True)).float()
+
+
+def move_along(z: torch.Tensor, directions: torch.Tensor, alphas) -> torch.Tensor:
+    """z (nz,) moved by sum_i alphas[i] * directions[i] (unit rows, (k, nz)), in steps of half a
+    typical latent's length (0.5 * sqrt(nz)): alpha = 2 moves as far as z is long."""
+    a = torch.as_tensor([float(x) for x in alphas], dtype=z.dtype)
+    if a.shape[0] != directions.shape[0] or not torch.isfinite(a).all():
+        raise ConfigError(f"give {directions.shape[0]} finite amounts, one per direction")
+    return z + (a @ directions) * (0.5 * z.shape[-1] ** 0.5)
 
 
 @torch.no_grad()

@@ -10,7 +10,6 @@ once. The math is in fid.py; this module only reads, batches and reports.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 from . import data as datamod
 from . import fid as F
 from . import inception
+from .errors import ConfigError
 
 SMALL_N = 2048
 
@@ -43,39 +43,22 @@ def protocol(n: int, resize: str, dims: int) -> str:
 
 
 def is_generator(spec: str) -> bool:
-    p = Path(spec).expanduser()
-    if p.is_file():
-        return p.suffix in (".pt", ".pth", ".safetensors")
-    if p.is_dir():
-        return (p / "model.safetensors").exists() or (p / "checkpoints" / "last.pt").exists() \
-            or (p / "generator" / "model.safetensors").exists()
-    from .hub import HUB_ID
+    """Whether a side names a generator (sampled) rather than images or statistics: bundled and
+    Hub dataset names are images; anything hub.resolve_checkpoint accepts is a generator."""
+    from .hub import is_checkpoint
 
-    return spec not in ("demo", "celeba") and bool(HUB_ID.match(spec))
+    return not datamod.is_named_source(spec) and is_checkpoint(spec)
 
 
-def _batches_from_items(items, batch_size: int, side: Side):
-    """Decode in a thread pool; yield uint8 (B, 3, H, W) batches of equal-sized images."""
-
-    def one(item):
-        name, load = item
-        try:
-            obj = load()
-            return obj if isinstance(obj, np.ndarray) else datamod.decode(obj, None)
-        except Exception:  # noqa: BLE001 - unreadable files are skipped and counted
-            return None
-
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        for i in range(0, len(items), batch_size):
-            chunk = items[i:i + batch_size]
-            arrs = [a for a in pool.map(one, chunk) if a is not None]
-            side.skipped += len(chunk) - len(arrs)
-            groups: dict = {}
-            for a in arrs:
-                groups.setdefault(a.shape, []).append(a)
-                side.sizes.add(a.shape[:2])
-            for arr_list in groups.values():
-                yield torch.from_numpy(np.stack(arr_list)).permute(0, 3, 1, 2)
+def _batches_from_source(source, size: int | None, batch_size: int):
+    """The shared decode pipeline (data.decode) -> uint8 (B, 3, H, W) batches of equal-sized images."""
+    for chunk in datamod.decode(source, size, progress=None):
+        groups: dict = {}
+        for _, a in chunk:
+            groups.setdefault(a.shape, []).append(a)
+        for arrs in groups.values():
+            for i in range(0, len(arrs), batch_size):
+                yield torch.from_numpy(np.stack(arrs[i:i + batch_size])).permute(0, 3, 1, 2)
 
 
 def _batches_from_generator(g, n: int, batch_size: int, seed: int):
@@ -103,9 +86,9 @@ class Evaluator:
     def __init__(self, weights=None, device="auto", batch_size: int = 50, resize: str = "legacy",
                  dims: int = 2048, keep: int = 10_000, progress=None):
         if dims not in inception.DIMS:
-            raise ValueError(f"--dims must be one of {inception.DIMS}")
+            raise ConfigError(f"--dims must be one of {inception.DIMS}")
         if resize not in ("legacy", "clean"):
-            raise ValueError("--resize must be legacy or clean")
+            raise ConfigError("--resize must be legacy or clean")
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                                    else "cpu" if device == "auto" else device)
         self.weights_file = inception.weights_path(weights)
@@ -134,21 +117,19 @@ class Evaluator:
             from .hub import load_generator
 
             return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
-        items, report = datamod.native_items(spec, data_root=data_root)
-        cache = self._cache_file(report.fingerprint)
+        source = datamod.open_source(spec, data_root)
+        cache = self._cache_file(source.report.fingerprint)
         if use_cache and cache.exists():
             z = F.load_stats(cache, self.dims)
             return Side(spec, "images", int(z["n"]), z["mu"], z["sigma"], z["features"], int(z["lossy"]),
                         {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]))
-        side = Side(spec, "images")
-        stats = _featurise(_batches_from_items(items, self.batch_size, side), self.model, self.dims,
-                           self.resize, self.device, len(items), self.progress, self.keep)
+        stats = _featurise(_batches_from_source(source, None, self.batch_size), self.model, self.dims,
+                           self.resize, self.device, source.count, self.progress, self.keep)
+        rep = source.report
         if stats.n == 0:
-            raise datamod.DataError(f"none of the {len(items)} files in {spec} could be read as an image")
-        side.n, side.mu, side.features = stats.n, stats.mu, stats.kept
-        side.sigma = stats.sigma if stats.n >= 2 else None
-        side.lossy = sum(Path(name).suffix.lower() in (".jpg", ".jpeg", ".webp") for name, _ in items)
-        side.skipped += len(report.skipped)
+            raise datamod.DataError(f"none of the {source.count} files in {spec} could be read as an image")
+        side = Side(spec, "images", stats.n, stats.mu, stats.sigma if stats.n >= 2 else None, stats.kept,
+                    rep.lossy, set(rep.sizes), len(rep.skipped))
         if use_cache and side.sigma is not None:
             F.save_stats(cache, side.mu, side.sigma, features=side.features, n=side.n, lossy=side.lossy,
                          sizes=np.array(sorted(side.sizes)), skipped=side.skipped)

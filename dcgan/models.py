@@ -19,6 +19,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .errors import ConfigError
+
 SIZES = (32, 64, 128)
 HUB_TAGS = ["gan", "dcgan", "unconditional-image-generation", "dcgan-studio"]
 
@@ -37,7 +39,7 @@ class ModelConfig:
         check_size(self.image_size)
         for name in ("nz", "ngf", "ndf", "nc"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -45,7 +47,7 @@ class ModelConfig:
 
 def check_size(image_size: int) -> int:
     if image_size not in SIZES:
-        raise ValueError(f"image_size must be one of {SIZES}, got {image_size}")
+        raise ConfigError(f"image_size must be one of {SIZES}, got {image_size}")
     return int(image_size)
 
 

@@ -3,14 +3,19 @@
     config.json            every hyperparameter + the data source and its fingerprint
     metrics.jsonl          one object per logged step; one per epoch ("kind": "epoch")
     samples/epoch_NNN.png  the fixed-noise grid of each epoch, value range (-1, 1)
-    progress.gif           all epoch grids in order
+    progress.gif           the epoch grids in order (at most 60, evenly spaced)
     checkpoints/last.pt    full training state; checkpoints/best.pt when FID is tracked
     generator/             model.safetensors + config.json (from_pretrained ready)
-    status.json            state (running / finished / stopped / failed), pid, heartbeat
+    status.json            state (see STATES), pid, time, and what the state needs (reason, epoch)
+    request.json           what the app asked the worker to train (app-started runs only)
+    train.log              the worker's events as JSON lines (app-started runs only)
+    data/ or data.zip      uploaded training images, copied in so the run stays resumable
 
 Every file is replaced atomically (temp file + rename), so a kill at any moment leaves the last
 good version; metrics.jsonl is append-only and readers drop a torn last line. Checkpoints hold
-only tensors and plain containers, so they load with `torch.load(weights_only=True)`.
+only tensors and plain containers, so they load with `torch.load(weights_only=True)`. Runs live
+under one folder (`runs_root()`, `$DCGAN_RUNS_DIR` or ./runs); `find_run` looks one up by name
+without letting the name escape that folder.
 """
 from __future__ import annotations
 
@@ -22,9 +27,36 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from .errors import CheckpointError, UserError
 from .images import atomic_path, save_gif, save_png
 
-CHECKPOINT_FORMAT = "dcgan-studio/1"
+CHECKPOINT_FORMAT = "dcgan-studio/2"
+# what status.json and state() say; "interrupted": the worker died mid-run (resumable);
+# "new": a directory with a request but no checkpoint yet
+STATES = ("new", "running", "finished", "stopped", "failed", "interrupted")
+ENDED = frozenset({"finished", "stopped", "failed", "interrupted"})
+
+
+def runs_root() -> Path:
+    """The folder that holds the app's runs: $DCGAN_RUNS_DIR, or ./runs."""
+    return Path(os.environ.get("DCGAN_RUNS_DIR", "runs"))
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child still answers kill(0); reap it if it is ours
+    try:
+        done, _ = os.waitpid(int(pid), os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
 
 
 class RunDir:
@@ -39,9 +71,29 @@ class RunDir:
         self.best = self.checkpoints / "best.pt"
         self.generator = self.path / "generator"
         self.status_file = self.path / "status.json"
+        self.request = self.path / "request.json"
+        self.log = self.path / "train.log"
+        self.data_dir = self.path / "data"
+        self.data_zip = self.path / "data.zip"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
     def exists(self) -> bool:
         return self.config.exists()
+
+    def is_run(self) -> bool:
+        """A run directory, or one the app has asked a worker to fill."""
+        return self.config.exists() or self.request.exists()
+
+    def weights_file(self) -> Path | None:
+        """The generator weights that stand for this run: generator/model.safetensors (written
+        every epoch), else checkpoints/last.pt; None before the first checkpoint."""
+        for p in (self.generator / "model.safetensors", self.last):
+            if p.exists():
+                return p
+        return None
 
     # -------------------------------------------------------- json
     def write_json(self, path: Path, obj) -> None:
@@ -62,6 +114,16 @@ class RunDir:
             return json.loads(self.status_file.read_text())
         except (OSError, ValueError):
             return {"state": "unknown"}
+
+    def state(self) -> str:
+        """One of STATES, with a dead worker's "running" read as "interrupted"."""
+        st = self.status()
+        s = st.get("state", "unknown")
+        if s == "running" and not pid_alive(st.get("pid")):
+            return "interrupted"
+        if s not in STATES:
+            return "interrupted" if self.last.exists() else "new"
+        return s
 
     # -------------------------------------------------------- metrics
     def append_metrics(self, records: list[dict]) -> None:
@@ -133,6 +195,24 @@ class RunDir:
         return self.generator
 
 
+def list_runs(root: Path | None = None) -> list[RunDir]:
+    """Run directories under `root` (default runs_root()), newest first."""
+    root = root or runs_root()
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and RunDir(p).is_run()]
+    return sorted(runs, key=lambda r: r.path.stat().st_mtime, reverse=True)
+
+
+def find_run(name: str | None, root: Path | None = None) -> RunDir:
+    """The run called `name` directly under `root`; a name cannot point anywhere else."""
+    root = (root or runs_root()).resolve()
+    path = (root / str(name or "")).resolve()
+    if not name or path.parent != root or not path.is_dir():
+        raise UserError(f"no run named {str(name)[:80]!r}")
+    return RunDir(path)
+
+
 def write_grid_gif(paths: list[Path], dest: Path, scale=lambda im: 1.0, duration_ms: int = 250,
                    hold: int = 3) -> Path:
     """A GIF of the grid PNGs in `paths`, each resized by scale(image); the last frame is held
@@ -155,7 +235,7 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         msg = str(e)
         why = ("it holds pickled Python objects besides tensors; loading them could run code, so it is refused"
                if "Weights only load failed" in msg else f"{type(e).__name__}: {msg.splitlines()[0][:120]}")
-        raise ValueError(f"{Path(path).name} is not a safe DCGAN Studio checkpoint ({why})") from None
+        raise CheckpointError(f"{Path(path).name} is not a safe DCGAN Studio checkpoint ({why})") from None
     if not isinstance(state, dict) or ("G" not in state and "generator" not in state):
-        raise ValueError(f"{Path(path).name} holds no generator weights")
+        raise CheckpointError(f"{Path(path).name} holds no generator weights")
     return state

@@ -128,7 +128,7 @@ def main(argv=None) -> dict:
             before = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             training = None
             if not a.no_training:
-                note, training = c.predict("Bundled demo (1,401 emoji)", None, 1000, 64, 64, True, True, 2e-4,
+                note, training = c.predict("Bundled emoji (1,401)", None, 1000, 64, 64, True, True, 2e-4,
                                            0.5, 0, "cpu", 256, api_name="/train")
             result = load(url, a.clients, a.calls, a.download)
             if training:

@@ -191,7 +191,7 @@ def test_fid_without_weights_says_how_to_get_them(app, monkeypatch, tmp_path):
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    md, rep, _, _ = client.predict("Bundled demo dataset", None, None, None, "A generator", DEMO, None, "", 8, None,
+    md, rep, _, _ = client.predict("Bundled faces dataset", None, None, None, "A generator", DEMO, None, "", 8, None,
                                    64, "legacy", api_name="/fid")
     assert md.startswith("### FID weights are missing")
     assert "--weights PATH" in md and "DCGAN_FID_WEIGHTS" in md and "pt_inception-2015-12-05" in md

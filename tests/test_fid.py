@@ -122,12 +122,6 @@ def test_bad_statistics_are_refused(tmp_path):
 
 # ------------------------------------------------------------------ against pytorch-fid
 
-def _our_stats(ev, files, dims):
-    side = metrics.Side("x", "images")
-    batches = metrics._batches_from_items([(p.name, lambda p=p: p) for p in files], 3, side)
-    return metrics._featurise(batches, ev.model, dims, "legacy", ev.device, len(files), None, 100)
-
-
 @pytest.mark.parametrize("dims", [64, 2048])
 def test_features_and_statistics_equal_pytorch_fid(dims, fid_weights, pytorch_fid, two_folders):
     from pytorch_fid import fid_score
@@ -137,9 +131,9 @@ def test_features_and_statistics_equal_pytorch_fid(dims, fid_weights, pytorch_fi
     ref = fid_score.get_activations(files, model, batch_size=3, dims=dims, device="cpu", num_workers=0)
     ref_mu, ref_sigma = fid_score.calculate_activation_statistics(files, model, 3, dims, "cpu", 0)
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=3, dims=dims)
-    ours = _our_stats(ev, files, dims)
+    ours = ev.side(str(two_folders[0]), use_cache=False)  # the folder holds exactly `files`
     scale = np.abs(ref).max()
-    assert np.allclose(ours.kept, ref, rtol=1e-4, atol=1e-5 * scale)
+    assert np.allclose(ours.features, ref, rtol=1e-4, atol=1e-5 * scale)
     assert np.allclose(ours.mu, ref_mu, rtol=1e-4, atol=1e-5 * scale)
     assert np.allclose(ours.sigma, ref_sigma, rtol=1e-3, atol=1e-5 * scale ** 2)
 

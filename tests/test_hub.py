@@ -179,20 +179,22 @@ def test_readme_is_a_valid_space_card():
     assert "*.safetensors filter=lfs" in lfs and "*.gif filter=lfs" in lfs
 
 
-def test_bundled_demo_generator_loads_offline_and_is_varied():
+@pytest.mark.parametrize("name,dataset", [("demo", "faces"), ("emoji", "emoji")])
+def test_bundled_generators_load_offline_and_are_varied(name, dataset):
     from dcgan import data, latent, monitor
     from dcgan.images import to_float
 
-    g = load_generator("demo")
+    g = load_generator(name)
     assert (g.image_size, g.nc) == (64, 3) and not g.training
-    real, _ = data.load("demo", 64)
+    real, _ = data.load(dataset, 64)
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))[:64]
     samples = latent.sample(g, latent.z_from_seeds(range(1000, 1064), g.nz))
     ratio = monitor.diversity(samples) / monitor.diversity(to_float(real[pick]))
     assert ratio > monitor.COLLAPSE_RATIO  # the monitor would not call this mode collapse
-    card = (hub.DEMO / "README.md").read_text()
-    assert "python -m dcgan train --data demo" in card and "Diversity of 64 samples" in card
-    assert (hub.DEMO / "progress.gif").exists() and (hub.DEMO / "samples.png").exists()
+    folder = hub.BUNDLED[hub.ALIASES.get(name, name)]
+    card = (folder / "README.md").read_text()
+    assert f"python -m dcgan train --data {dataset}" in card and "Diversity of 64 samples" in card
+    assert (folder / "progress.gif").exists() and (folder / "samples.png").exists()
 
 
 def test_app_push_uses_the_visitors_token_never_the_servers(tiny_run, monkeypatch):

@@ -122,20 +122,20 @@ def test_worker_survives_an_app_restart_and_a_dead_worker_is_resumable(image_fol
     assert run.last.exists(), (run.path / "train.log").read_text()[-2000:]
     # "restart the app": a fresh supervisor knows nothing but the runs folder
     second_app = worker.Supervisor()
-    assert second_app.active().path == run.path and worker.state(run) == "running"
+    assert second_app.active().path == run.path and run.state() == "running"
     with pytest.raises(worker.Busy):
         second_app.start(tiny(image_folder, epochs=1), second_app.new_run_dir())
     os.kill(run.status()["pid"], signal.SIGKILL)  # the worker dies without a word
     deadline = time.time() + 30
-    while worker.state(run) != "interrupted" and time.time() < deadline:
+    while run.state() != "interrupted" and time.time() < deadline:
         time.sleep(0.2)
-    assert worker.state(run) == "interrupted" and second_app.active() is None
+    assert run.state() == "interrupted" and second_app.active() is None
     epoch = load_checkpoint(run.last)["epoch"]
     second_app.start(tiny(image_folder, epochs=epoch + 1), run, resume=True)
     deadline = time.time() + 120
-    while worker.state(run) == "running" and time.time() < deadline:
+    while run.state() == "running" and time.time() < deadline:
         time.sleep(0.2)
-    assert worker.state(run) == "finished" and load_checkpoint(run.last)["epoch"] == epoch + 1
+    assert run.state() == "finished" and load_checkpoint(run.last)["epoch"] == epoch + 1
 
 
 def test_bounded_load_while_training(tmp_path):

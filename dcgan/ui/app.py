@@ -8,7 +8,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
-from ..worker import runs_dir  # noqa: E402
+from ..runs import runs_root  # noqa: E402
 from . import evaluate_tab, generate_tab, train_tab  # noqa: E402
 
 INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, explore its latent space "
@@ -32,7 +32,7 @@ def build_app() -> gr.Blocks:
 
 
 def launch_kwargs() -> dict:
-    root = runs_dir()
+    root = runs_root()
     root.mkdir(parents=True, exist_ok=True)
     return {"max_file_size": os.environ.get("DCGAN_MAX_FILE_SIZE", "200mb"), "allowed_paths": [str(root.resolve())],
             # system fonts: the page works offline and fetches nothing from font CDNs

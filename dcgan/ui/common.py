@@ -1,28 +1,40 @@
-"""What the tabs share: choosing a generator safely, a bounded scratch folder, ZeroGPU, errors.
+"""What the tabs share: choosing a generator safely, runs, uploads, a bounded scratch folder,
+ZeroGPU, and turning the library's user errors into messages on the page.
 
-User input never names a server path directly: a generator is 'demo', a run's name (looked up
-inside the runs folder), an uploaded file (a path Gradio created), or a Hub id (checked against
-USER/NAME). Files the app writes for download go to a fixed ring of names in one scratch folder,
-so a long-lived Space does not fill its disk.
+User input never names a server path directly: a generator is a bundled name, a run's name
+(looked up inside the runs folder by runs.find_run), an uploaded file (a path Gradio created), or a
+Hub id (checked against USER/NAME). Uploads are capped and copied by base name only. Files the
+app writes for download go to a fixed ring of names in one scratch folder, so a long-lived Space
+does not fill its disk.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import os
+import shutil
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
 
-from ..hub import HUB_ID, CheckpointError, load_generator
-from ..worker import list_runs, runs_dir
+from ..errors import UserError
+from ..hub import HUB_ID, load_generator, resolve_checkpoint
+from ..runs import RunDir, find_run, list_runs
 
+# generator choices: what the dropdown shows -> what it means
 DEMO = "Bundled demo generator"
+EMOJI = "Bundled emoji generator"
 UPLOAD = "Uploaded file"
 HUB = "Hugging Face Hub id"
 RUN_PREFIX = "Run: "
+BUNDLED_CHOICES = {DEMO: "faces", EMOJI: "emoji"}
+
+MAX_UPLOAD_FILES = 20_000
+MAX_UPLOAD_BYTES = 2 << 30
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="dcgan-studio-"))
 _RING = itertools.count()
@@ -40,6 +52,19 @@ def gpu(fn):
     return fn
 
 
+def user_errors(fn):
+    """Show the library's UserError as a message on the page (one line), not a generic error."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+
+    return wrapped
+
+
 def scratch(suffix: str) -> Path:
     """A path for a file the user will download; the ring reuses names, bounding disk use."""
     with _lock:
@@ -47,54 +72,57 @@ def scratch(suffix: str) -> Path:
     return _SCRATCH / f"out-{i:02d}{suffix}"
 
 
+def scratch_dir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH))
+
+
+# ---------------------------------------------------------------- runs
+
+def run_names() -> list[str]:
+    return [r.name for r in list_runs()]
+
+
+def run(name: str | None) -> RunDir:
+    try:
+        return find_run(name)
+    except UserError as e:
+        raise gr.Error(str(e)) from None
+
+
+# ---------------------------------------------------------------- generators
+
 def generator_choices() -> list[str]:
-    return [DEMO] + [RUN_PREFIX + r.path.name for r in list_runs() if (r.generator / "model.safetensors").exists()
-                     or r.last.exists()] + [UPLOAD, HUB]
+    return [DEMO, EMOJI] + [RUN_PREFIX + r.name for r in list_runs() if r.weights_file()] + [UPLOAD, HUB]
 
 
 def resolve(choice: str, upload: str | None = None, hub_id: str | None = None) -> str:
     """The widget values -> a checkpoint spec for load_generator, or a gr.Error."""
-    if choice == DEMO or not choice:
-        return "demo"
+    if not choice or choice in BUNDLED_CHOICES:
+        return BUNDLED_CHOICES.get(choice, "faces")
     if choice.startswith(RUN_PREFIX):
-        name = choice[len(RUN_PREFIX):]
-        root = runs_dir().resolve()
-        path = (root / name).resolve()
-        if path.parent != root or not path.is_dir():
-            raise gr.Error(f"no run named {name!r}")
-        return str(path)
+        return str(run(choice[len(RUN_PREFIX):]).path)
     if choice == UPLOAD:
         if not upload:
             raise gr.Error("upload a .safetensors or .pt generator first")
-        return str(upload)
+        return str(upload if isinstance(upload, str) else upload.name)
     if choice == HUB:
         hub_id = (hub_id or "").strip()
         if not HUB_ID.match(hub_id):
             raise gr.Error("a Hub id looks like USER/NAME")
         return hub_id
-    raise gr.Error(f"unknown generator choice {choice!r}")
-
-
-def _weights_mtime(spec: str) -> int:
-    """Modification time of the weights a spec points at (0 for the demo or a Hub id): a few
-    stats, cheap enough for every slider move."""
-    p = Path(spec)
-    if p.is_file():
-        return p.stat().st_mtime_ns
-    candidates = (p / "model.safetensors", p / "generator" / "model.safetensors", p / "checkpoints" / "last.pt")
-    return max((c.stat().st_mtime_ns for c in candidates if c.exists()), default=0) if p.is_dir() else 0
+    raise gr.Error(f"unknown generator choice {str(choice)[:80]!r}")
 
 
 def generator(spec: str):
-    """load_generator with a small cache keyed by spec and file time; errors become gr.Error."""
-    key = (spec, _weights_mtime(spec))
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+    """load_generator with a small cache keyed by spec and the weights' file time."""
     try:
+        key = (spec, resolve_checkpoint(spec).stamp())
+        with _lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
         g = load_generator(spec)
-    except CheckpointError as e:
+    except UserError as e:
         raise gr.Error(str(e)) from None
     with _lock:
         _cache[key] = g
@@ -103,11 +131,40 @@ def generator(spec: str):
     return g
 
 
+# ---------------------------------------------------------------- uploads and parsing
+
+def upload_paths(files) -> list[str]:
+    """Gradio's upload values (paths or file objects) -> paths, within the caps."""
+    paths = [f if isinstance(f, str) else f.name for f in files or []]
+    if len(paths) > MAX_UPLOAD_FILES:
+        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files per upload; zip them instead")
+    total = sum(Path(p).stat().st_size for p in paths)
+    if total > MAX_UPLOAD_BYTES:
+        raise gr.Error(f"uploads total {total / 2**30:.1f} GB; the limit is {MAX_UPLOAD_BYTES >> 30} GB")
+    return paths
+
+
+def stage_uploads(files, folder: Path, zip_path: Path, empty_message: str) -> str:
+    """Copy uploaded images (or one zip) to `folder` (or `zip_path`), base names only; return the
+    data source the library should read."""
+    paths = upload_paths(files)
+    if not paths:
+        raise gr.Error(empty_message)
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    if len(paths) == 1 and zipfile.is_zipfile(paths[0]):
+        shutil.copyfile(paths[0], zip_path)
+        return str(zip_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, p in enumerate(paths):
+        shutil.copyfile(p, folder / f"{i:06d}_{Path(p).name}")  # basename only: no path from the client
+    return str(folder)
+
+
 def seeds_from_text(text: str, at_least: int = 1) -> list[int]:
     try:
         seeds = [int(s) for s in str(text).replace(",", " ").split()]
     except ValueError:
-        raise gr.Error(f"seeds must be whole numbers separated by spaces or commas, got {text!r}") from None
+        raise gr.Error(f"seeds must be whole numbers separated by spaces or commas, got {str(text)[:80]!r}") from None
     if len(seeds) < at_least:
         raise gr.Error(f"give at least {at_least} seed(s)")
     if len(seeds) > 64:

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
-import zipfile
 from pathlib import Path
 
 import gradio as gr
-import torch
 
 from .. import data as datamod
+from ..errors import UserError, WeightsUnavailable
 from ..images import grid, to_pil, to_uint8
-from ..inception import WeightsUnavailable, weights_path
+from ..inception import weights_path
 from ..latent import sample, z_from_seeds
 from ..metrics import Evaluator, compare
 from . import common
-from .train_tab import MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, _run, _run_names
 
-REAL = ["Uploaded images or zip", "Training set of a run", "Bundled demo dataset", "Saved statistics (.npz)"]
-FAKE = ["A generator", "Uploaded images or zip"]
+# the real side: what the radio shows -> what it means
+REAL_UPLOAD, REAL_RUN, REAL_FACES, REAL_EMOJI, REAL_NPZ = (
+    "Uploaded images or zip", "Training set of a run", "Bundled faces dataset", "Bundled emoji dataset",
+    "Saved statistics (.npz)")
+REAL = [REAL_UPLOAD, REAL_RUN, REAL_FACES, REAL_EMOJI, REAL_NPZ]
+REAL_ALIASES = {"Bundled demo dataset": REAL_FACES}  # the label before the faces became the demo
+FAKE_GENERATOR, FAKE_UPLOAD = "A generator", "Uploaded images or zip"
+FAKE = [FAKE_GENERATOR, FAKE_UPLOAD]
 
 
 def weights_note() -> str:
@@ -32,20 +35,6 @@ def weights_note() -> str:
         return f"FID weights: `{weights_path(download=False).name}`."
     except WeightsUnavailable as e:
         return f"⚠️ {e} On a machine with internet access they are downloaded on first use."
-
-
-def _upload_source(files, tmp: Path) -> str:
-    paths = [f if isinstance(f, str) else f.name for f in files or []]
-    if not paths:
-        raise gr.Error("upload images (or one .zip) for this side")
-    if len(paths) > MAX_UPLOAD_FILES or sum(Path(p).stat().st_size for p in paths) > MAX_UPLOAD_BYTES:
-        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_BYTES >> 30} GB per side; zip them")
-    if len(paths) == 1 and zipfile.is_zipfile(paths[0]):
-        return paths[0]
-    tmp.mkdir(parents=True)
-    for i, p in enumerate(paths):
-        shutil.copyfile(p, tmp / f"{i:06d}_{Path(p).name}")
-    return str(tmp)
 
 
 def _preview(spec: str | None, g=None, n: int = 32):
@@ -61,16 +50,34 @@ def _preview(spec: str | None, g=None, n: int = 32):
 @common.gpu
 def fid(real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
         dims, resize, progress=gr.Progress()):
-    tmp = Path(tempfile.mkdtemp(prefix="eval-", dir=common.scratch("").parent))
+    tmp = common.scratch_dir("eval-")
     try:
-        return _fid(tmp, real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub,
-                    n, fake_files, int(dims), resize, progress)
+        return _fid(tmp, REAL_ALIASES.get(real_kind, real_kind), real_files, real_run, real_npz, fake_kind, gen_choice,
+                    gen_upload, gen_hub, n, fake_files, int(dims), resize, progress)
     except WeightsUnavailable as e:
         return f"### FID weights are missing\n{e}", None, None, None
-    except (datamod.DataError, ValueError) as e:
+    except UserError as e:
         raise gr.Error(str(e)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _real_spec(real_kind, real_files, real_run, real_npz, tmp: Path) -> tuple[str, bool]:
+    """(data spec, whether its statistics may be cached)."""
+    if real_kind == REAL_UPLOAD:
+        return common.stage_uploads(real_files, tmp / "real", tmp / "real.zip", "upload images (or one .zip) for this side"), False
+    if real_kind == REAL_RUN:
+        return common.run(real_run).read_config()["data"], True
+    if real_kind in (REAL_FACES, REAL_EMOJI):
+        return ("faces" if real_kind == REAL_FACES else "emoji"), True
+    if real_kind == REAL_NPZ:
+        if not real_npz:
+            raise gr.Error("upload a .npz with mu and sigma")
+        spec = str(real_npz if isinstance(real_npz, str) else real_npz.name)
+        if not spec.endswith(".npz"):
+            raise gr.Error("statistics must be an .npz file")
+        return spec, False
+    raise gr.Error(f"unknown real-image source {str(real_kind)[:80]!r}")
 
 
 def _fid(tmp, real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
@@ -78,28 +85,19 @@ def _fid(tmp, real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, 
     stage = {"name": "real"}
     ev = Evaluator(dims=dims, resize=resize, batch_size=32,
                    progress=lambda done, total: progress(done / max(total, 1), desc=f"features: {stage['name']}"))
-    if real_kind == REAL[0]:
-        real_spec, cache = _upload_source(real_files, tmp / "real"), False
-    elif real_kind == REAL[1]:
-        real_spec, cache = _run(real_run).read_config()["data"], True
-    elif real_kind == REAL[2]:
-        real_spec, cache = "demo", True
-    else:
-        if not real_npz:
-            raise gr.Error("upload a .npz with mu and sigma")
-        real_spec, cache = str(real_npz if isinstance(real_npz, str) else real_npz.name), False
-        if not real_spec.endswith(".npz"):
-            raise gr.Error("statistics must be an .npz file")
+    real_spec, cache = _real_spec(real_kind, real_files, real_run, real_npz, tmp)
     a = ev.side(real_spec, use_cache=cache)
     stage["name"] = "generated"
     g = None
-    if fake_kind == FAKE[0]:
+    if fake_kind == FAKE_GENERATOR:
         g = common.generator(common.resolve(gen_choice, gen_upload, gen_hub))
         b = ev.generator_side(g, int(n))
         fake_spec = None
-    else:
-        fake_spec = _upload_source(fake_files, tmp / "fake")
+    elif fake_kind == FAKE_UPLOAD:
+        fake_spec = common.stage_uploads(fake_files, tmp / "fake", tmp / "fake.zip", "upload images (or one .zip) for this side")
         b = ev.side(fake_spec, use_cache=False)
+    else:
+        raise gr.Error(f"unknown generated-image source {str(fake_kind)[:80]!r}")
     rep = compare(ev, a, b)
     real_prev = None if real_spec.endswith(".npz") else _preview(real_spec)
     previews = [(to_pil(grid(x, 8)), label) for x, label in ((real_prev, "real"), (_preview(fake_spec, g), "generated"))
@@ -129,14 +127,14 @@ def build() -> None:
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Real images")
-            real_kind = gr.Radio(REAL, value=REAL[2], label="Source")
+            real_kind = gr.Radio(REAL, value=REAL_FACES, label="Source")
             real_files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
                                  visible=False)
-            real_run = gr.Dropdown(_run_names(), label="Run", visible=False)
+            real_run = gr.Dropdown(common.run_names(), label="Run", visible=False)
             real_npz = gr.File(label="Statistics (.npz)", file_types=[".npz"], visible=False)
         with gr.Column():
             gr.Markdown("### Generated images")
-            fake_kind = gr.Radio(FAKE, value=FAKE[0], label="Source")
+            fake_kind = gr.Radio(FAKE, value=FAKE_GENERATOR, label="Source")
             gen_choice = gr.Dropdown(common.generator_choices(), value=common.DEMO, label="Generator")
             gen_upload = gr.File(label="Generator file", file_types=[".safetensors", ".pt"], visible=False)
             gen_hub = gr.Textbox(label="Hub id (USER/NAME)", visible=False)
@@ -154,11 +152,12 @@ def build() -> None:
         with gr.Column():
             report = gr.JSON(label="Report")
             files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")
-    real_kind.change(lambda k: (gr.update(visible=k == REAL[0]), gr.update(visible=k == REAL[1], choices=_run_names()),
-                                gr.update(visible=k == REAL[3])), real_kind, [real_files, real_run, real_npz],
+    real_kind.change(lambda k: (gr.update(visible=k == REAL_UPLOAD), gr.update(visible=k == REAL_RUN,
+                                                                               choices=common.run_names()),
+                                gr.update(visible=k == REAL_NPZ)), real_kind, [real_files, real_run, real_npz],
                      api_visibility="private")
-    fake_kind.change(lambda k: (gr.update(visible=k == FAKE[0]), gr.update(visible=k == FAKE[0]),
-                                gr.update(visible=k == FAKE[1])), fake_kind, [gen_choice, n, fake_files],
+    fake_kind.change(lambda k: (gr.update(visible=k == FAKE_GENERATOR), gr.update(visible=k == FAKE_GENERATOR),
+                                gr.update(visible=k == FAKE_UPLOAD)), fake_kind, [gen_choice, n, fake_files],
                      api_visibility="private")
     gen_choice.change(lambda c: (gr.update(visible=c == common.UPLOAD), gr.update(visible=c == common.HUB)),
                       gen_choice, [gen_upload, gen_hub], api_visibility="private")

@@ -30,6 +30,7 @@ def _g(choice, upload, hub_id):
 
 
 @common.gpu
+@common.user_errors
 def generate(choice, upload, hub_id, seed, n, eval_mode):
     g = _g(choice, upload, hub_id)
     n = int(min(max(int(n), 1), 256))
@@ -40,6 +41,7 @@ def generate(choice, upload, hub_id, seed, n, eval_mode):
 
 
 @common.gpu
+@common.user_errors
 def interpolate(choice, upload, hub_id, seeds_text, frames, mode, eval_mode):
     g = _g(choice, upload, hub_id)
     keys = latent.z_from_seeds(common.seeds_from_text(seeds_text, 2), g.nz)
@@ -51,6 +53,7 @@ def interpolate(choice, upload, hub_id, seeds_text, frames, mode, eval_mode):
 
 
 @common.gpu
+@common.user_errors
 def scrub(choice, upload, hub_id, seeds_text, t, mode, eval_mode):
     g = _g(choice, upload, hub_id)
     keys = latent.z_from_seeds(common.seeds_from_text(seeds_text, 2), g.nz)
@@ -67,16 +70,16 @@ def _directions(g) -> torch.Tensor:
 
 
 @common.gpu
+@common.user_errors
 def directions(choice, upload, hub_id, seed, eval_mode, *alphas):
     g = _g(choice, upload, hub_id)
     dirs = _directions(g)
-    z = latent.z_from_seed(int(seed), g.nz)
-    # alphas are in units of sqrt(nz): the typical length of a latent, so +-1 is a big move
-    z = z + (torch.tensor([float(a) for a in alphas]) @ dirs) * g.nz ** 0.5 * 0.5
+    z = latent.move_along(latent.z_from_seed(int(seed), g.nz), dirs, alphas)
     return _big(to_pils(to_uint8(latent.sample(g, z[None], eval_mode=eval_mode)))[0])
 
 
 @common.gpu
+@common.user_errors
 def arithmetic(choice, upload, hub_id, a_text, b_text, c_text, eval_mode):
     g = _g(choice, upload, hub_id)
     a, b, c = (latent.z_from_seeds(common.seeds_from_text(t), g.nz) for t in (a_text, b_text, c_text))

@@ -10,75 +10,57 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import zipfile
-from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
 from .. import data as datamod
-from ..runs import RunDir
-from ..train import TrainConfig
-from ..worker import Busy, Supervisor, list_runs, runs_dir, state
+from ..config import TrainConfig
+from ..errors import UserError
+from ..runs import ENDED, RunDir
+from ..worker import Supervisor
 from . import common
 
 SUPERVISOR = Supervisor()
-MAX_UPLOAD_FILES = 20_000
-MAX_UPLOAD_BYTES = 2 << 30
-DATA_CHOICES = ["Bundled demo (1,401 emoji)", "Uploaded images or zip", "CelebA (torchvision download)"]
-DONE = {"finished", "stopped", "failed", "interrupted"}
+UPLOAD = "Uploaded images or zip"
+DATA_CHOICES = {"Bundled faces (10,000 cartoon faces)": "faces", "Bundled emoji (1,401)": "emoji",
+                UPLOAD: None, "CelebA (torchvision download)": "celeba"}
 
 
-def _stage_uploads(files: list[str], run: RunDir) -> str:
-    """Copy uploaded files into the run; return the data source (a folder or a zip)."""
-    if not files:
-        raise gr.Error("upload some images (or one .zip) first")
-    if len(files) > MAX_UPLOAD_FILES:
-        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files per upload; zip them instead")
-    total = sum(Path(f).stat().st_size for f in files)
-    if total > MAX_UPLOAD_BYTES:
-        raise gr.Error(f"uploads total {total / 2**30:.1f} GB; the limit is {MAX_UPLOAD_BYTES >> 30} GB")
-    run.path.mkdir(parents=True, exist_ok=True)
-    if len(files) == 1 and zipfile.is_zipfile(files[0]):
-        shutil.copyfile(files[0], run.path / "data.zip")
-        return str(run.path / "data.zip")
-    folder = run.path / "data"
-    folder.mkdir(exist_ok=True)
-    for i, f in enumerate(files):
-        shutil.copyfile(f, folder / f"{i:06d}_{Path(f).name}")  # basename only: no path from the client
-    return str(folder)
+def _data_source(data_choice, files, run: RunDir) -> str:
+    if data_choice not in DATA_CHOICES:
+        raise gr.Error(f"unknown data choice {str(data_choice)[:80]!r}")
+    if data_choice == UPLOAD:
+        return common.stage_uploads(files, run.data_dir, run.data_zip, "upload some images (or one .zip) first")
+    return DATA_CHOICES[data_choice]
 
 
 def start(data_choice, files, epochs, batch_size, image_size, half, flip, lr, beta1, seed, device, max_images,
           progress=gr.Progress()):
     busy = SUPERVISOR.active()
     if busy is not None:
-        raise gr.Error(f"a training is already running ({busy.path.name}); stop it first or wait for it")
+        raise gr.Error(f"a training is already running ({busy.name}); stop it first or wait for it")
     run = SUPERVISOR.new_run_dir()
     try:
-        kw = {}
-        if data_choice == DATA_CHOICES[1]:
-            src = _stage_uploads([f if isinstance(f, str) else f.name for f in files or []], run)
-        elif data_choice == DATA_CHOICES[2]:
-            src, kw["data_root"] = "celeba", "data"
-        else:
-            src = "demo"
-        width = 32 if half else 64
-        cfg = TrainConfig(data=src, epochs=int(epochs), batch_size=int(batch_size), image_size=int(image_size),
-                          ngf=width, ndf=width, flip=bool(flip), lr=float(lr), beta1=float(beta1), seed=int(seed),
-                          device=device, max_images=int(max_images) or None, **kw)
+        src = _data_source(data_choice, files, run)
+        cfg = TrainConfig.coerce({"data": src, "epochs": epochs, "batch_size": batch_size, "image_size": image_size,
+                                  "flip": flip, "lr": lr, "beta1": beta1, "seed": seed, "device": device,
+                                  "max_images": int(float(max_images or 0)) or None,
+                                  **({"data_root": "data"} if src == "celeba" else {})})
+        cfg = cfg.half() if half else cfg
         progress(0.2, desc="reading the images")
-        _, report = datamod.load(src, cfg.image_size, data_root=kw.get("data_root"), max_images=cfg.max_images)
+        _, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
+                                 channels=cfg.nc)
         progress(0.9, desc="starting the worker")
         SUPERVISOR.start(cfg, run)
-    except Busy as e:
+    except UserError as e:
         shutil.rmtree(run.path, ignore_errors=True)
         raise gr.Error(str(e)) from None
-    except (datamod.DataError, ValueError) as e:
+    except BaseException:
         shutil.rmtree(run.path, ignore_errors=True)
-        raise gr.Error(str(e)) from None
-    note = f"Started **{run.path.name}** on {report.summary()}."
-    return note, run.path.name
+        raise
+    note = f"Started **{run.name}** on {report.summary()}."
+    return note, run.name
 
 
 def stop():
@@ -86,32 +68,33 @@ def stop():
     if run is None:
         return "Nothing is running."
     final = SUPERVISOR.stop(run)
-    return f"**{run.path.name}**: {final}; its checkpoint is saved and it can be resumed."
+    return f"**{run.name}**: {final}; its checkpoint is saved and it can be resumed."
 
 
 def resume(run_name, epochs):
-    run = _run(run_name)
+    run = common.run(run_name)
     if not run.last.exists():
         raise gr.Error(f"{run_name} has no checkpoint to resume from")
-    cfg = TrainConfig.from_dict({**run.read_config(), "epochs": int(epochs)})
     try:
+        cfg = TrainConfig.coerce({"epochs": epochs, **{k: v for k, v in run.read_config().items()
+                                                       if k in TrainConfig.__dataclass_fields__ and k != "epochs"}})
         SUPERVISOR.start(cfg, run, resume=True)
-    except (Busy, ValueError) as e:
+    except UserError as e:
         raise gr.Error(str(e)) from None
-    return f"Resumed **{run.path.name}** towards epoch {int(epochs)}.", run.path.name
+    return f"Resumed **{run.name}** towards epoch {cfg.epochs}.", run.name
 
 
 ON_SPACE = bool(os.environ.get("SPACE_ID"))
 
 
 def _push(run_name, repo_id, private, token, local_credentials):
-    from ..hub import CheckpointError, push
+    from ..hub import push
 
-    run = _run(run_name)
+    run = common.run(run_name)
     try:
         url = push(run.path, (repo_id or "").strip(), private=bool(private), token=token,
                    local_credentials=local_credentials)
-    except CheckpointError as e:
+    except UserError as e:
         raise gr.Error(str(e)) from None
     return f"Pushed **{run.path.name}** to [{repo_id}]({url})."
 
@@ -128,25 +111,13 @@ def push_locally(run_name, repo_id, private):
     return _push(run_name, repo_id, private, None, local_credentials=True)
 
 
-def _run_names() -> list[str]:
-    return [r.path.name for r in list_runs()]
-
-
-def _run(name: str | None) -> RunDir:
-    root = runs_dir().resolve()
-    path = (root / (name or "")).resolve()
-    if not name or path.parent != root or not path.is_dir():
-        raise gr.Error(f"no run named {name!r}")
-    return RunDir(path)
-
-
 def snapshot(run: RunDir) -> tuple:
     """(status markdown, loss frame, D-output frame, newest grid, GIF, alarms markdown, downloads)."""
     recs = run.read_metrics()
     steps = [r for r in recs if r.get("kind") == "step"]
     epochs = [r for r in recs if r.get("kind") == "epoch"]
     cfg = run.read_config() if run.config.exists() else {}
-    st = state(run)
+    st = run.state()
     def frame(pairs):
         """Long format for gr.LinePlot, typed even when empty (an untyped first frame makes the
         plot's axes categorical for good)."""
@@ -156,7 +127,7 @@ def snapshot(run: RunDir) -> tuple:
 
     losses = frame((("loss_d", "D loss"), ("loss_g", "G loss")))
     probs = frame((("d_real", "D(x)"), ("d_fake", "D(G(z))")))
-    text = f"**{run.path.name}** — {st}"
+    text = f"**{run.name}** — {st}"
     if steps:
         last = steps[-1]
         total = cfg.get("steps_per_epoch", 0) * cfg.get("epochs", 0)
@@ -177,12 +148,12 @@ def snapshot(run: RunDir) -> tuple:
 def follow(run_name):
     """Stream the run's state every second until it ends (then once more)."""
     if not run_name:
-        names = _run_names()
+        names = common.run_names()
         if not names:
             yield ("No runs yet: choose data and press Start.",) + (None,) * 6
             return
         run_name = names[0]
-    run = _run(run_name)
+    run = common.run(run_name)
     seen = None
     while True:
         key = (run.metrics.stat().st_mtime_ns if run.metrics.exists() else 0, run.status_file.stat().st_mtime_ns
@@ -190,8 +161,8 @@ def follow(run_name):
         if key != seen:
             seen = key
             yield snapshot(run)
-        st = state(run)
-        if st in DONE or (st == "new" and time.time() - run.path.stat().st_mtime > 120):
+        st = run.state()
+        if st in ENDED or (st == "new" and time.time() - run.path.stat().st_mtime > 120):
             yield snapshot(run)
             return
         time.sleep(1.0)
@@ -200,7 +171,7 @@ def follow(run_name):
 def build(demo: gr.Blocks) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            data_choice = gr.Radio(DATA_CHOICES, value=DATA_CHOICES[0], label="Data")
+            data_choice = gr.Radio(list(DATA_CHOICES), value=next(iter(DATA_CHOICES)), label="Data")
             files = gr.File(label="Images or one .zip", file_count="multiple",
                             file_types=["image", ".zip"], visible=False)
             with gr.Row():
@@ -221,7 +192,7 @@ def build(demo: gr.Blocks) -> None:
                 start_btn = gr.Button("Start", variant="primary")
                 stop_btn = gr.Button("Stop", variant="stop")
             with gr.Row():
-                run_name = gr.Dropdown(_run_names(), label="Run", allow_custom_value=True, scale=3)
+                run_name = gr.Dropdown(common.run_names(), label="Run", allow_custom_value=True, scale=3)
                 resume_btn = gr.Button("Resume", scale=1)
             note = gr.Markdown()
             with gr.Accordion("Share a run on the Hugging Face Hub", open=False):
@@ -245,7 +216,7 @@ def build(demo: gr.Blocks) -> None:
                 gif = gr.Image(label="Progress GIF", type="filepath")
             alarms = gr.Markdown()
             downloads = gr.File(label="Downloads: checkpoint, generator (safetensors), GIF", file_count="multiple")
-    data_choice.change(lambda c: gr.update(visible=c == DATA_CHOICES[1]), data_choice, files,
+    data_choice.change(lambda c: gr.update(visible=c == UPLOAD), data_choice, files,
                        api_visibility="private")
     outs = [status, loss_plot, prob_plot, grid, gif, alarms, downloads]
     (start_btn.click(start, [data_choice, files, epochs, batch, size, half, flip, lr, beta1, seed, device,
@@ -256,7 +227,7 @@ def build(demo: gr.Blocks) -> None:
                    api_name="push")
     (resume_btn.click(resume, [run_name, epochs], [note, run_name], api_name="resume")
      .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_resumed", api_visibility="private"))
-    run_name.focus(lambda: gr.update(choices=_run_names()), None, run_name, api_visibility="private")
+    run_name.focus(lambda: gr.update(choices=common.run_names()), None, run_name, api_visibility="private")
     run_name.input(follow, run_name, outs, concurrency_limit=None, api_name="follow_picked", api_visibility="private")
     # a page (re)load follows the newest run: this is how a reload re-attaches to a running training
     demo.load(follow, run_name, outs, api_name="follow", concurrency_limit=None)

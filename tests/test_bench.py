@@ -1,0 +1,31 @@
+"""The benchmark itself runs (at toy sizes) and leaves the process as it found it."""
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_bench_dry_run_covers_every_part_and_restores_what_it_touched():
+    import pytorch_fid.inception as pfi
+
+    from dcgan import bench
+
+    loader, env = pfi.load_state_dict_from_url, dict(os.environ)
+    r = bench.run(device="cpu", dry_run=True)
+    assert pfi.load_state_dict_from_url is loader and dict(os.environ) == env
+    assert {"generate", "frechet", "features", "train"} <= r.keys() and r["dry_run"] is True
+    rows = r["train"]["images_per_s"]
+    assert {"conventional", "ours_fp32"} <= rows.keys() and all(v > 0 for v in rows.values())
+    assert r["frechet"]["rel_diff"] < 1e-6  # our distance and scipy's sqrtm agree on the same statistics
+    assert r["features"]["ours_img_s"] > 0 and r["generate"]["grid64_ms"] > 0
+    assert "images/s" in bench.table(r)
+
+
+def test_bench_cli_json():
+    proc = subprocess.run([sys.executable, "-m", "dcgan", "bench", "--dry-run", "--generate", "--json"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"generate", "device"} and "train" not in out
