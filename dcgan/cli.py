@@ -47,8 +47,9 @@ def cmd_train(a: argparse.Namespace) -> int:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     bar = None
+    decoding = _progress_bar("decoding images", "img", disable=quiet or a.json)
     try:
-        for ev in train(cfg, a.out, resume=a.resume, stop=stop):
+        for ev in train(cfg, a.out, resume=a.resume, stop=stop, data_progress=decoding):
             if quiet:
                 continue
             if a.json:
@@ -56,6 +57,7 @@ def cmd_train(a: argparse.Namespace) -> int:
                 continue
             t = ev["type"]
             if t == "start":
+                decoding.close()
                 print(f"data: {ev['data']['n_images']} images ({ev['data']['n_skipped']} skipped); "
                       f"device {ev['device']}; {ev['steps_per_epoch']} steps/epoch", file=sys.stderr)
                 for name, why in ev["data"]["skipped"][:5]:
@@ -122,22 +124,35 @@ def cmd_interpolate(a: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluator(a):
-    from tqdm import tqdm
+class _progress_bar:
+    """fn(done, total) drawing a tqdm bar, started on the first call (so nothing shows when the
+    work was cached) and restarted when a new total begins."""
 
+    def __init__(self, desc: str, unit: str, disable: bool = False):
+        self.desc, self.unit, self.disable, self.bar = desc, unit, disable, None
+
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.disable:
+            return
+        if self.bar is None or self.bar.total != total or done < self.bar.n:
+            self.close()
+            self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, dynamic_ncols=True, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _evaluator(a):
     from .metrics import Evaluator
 
-    bar = {}
-
-    def progress(done, total):
-        if "b" not in bar or bar["b"].total != total or done < bar["b"].n:
-            if "b" in bar:
-                bar["b"].close()
-            bar["b"] = tqdm(total=total, unit="img", desc="features", dynamic_ncols=True, leave=False)
-        bar["b"].update(done - bar["b"].n)
-
+    bar = _progress_bar("features", "img", disable=getattr(a, "json", False))
     ev = Evaluator(weights=a.weights, device=a.device, batch_size=a.batch_size, resize=a.resize,
-                   dims=a.dims, progress=progress)
+                   dims=a.dims, progress=bar)
     return ev, bar
 
 
@@ -147,8 +162,7 @@ def cmd_fid(a: argparse.Namespace) -> int:
     ev, bar = _evaluator(a)
     side_a = ev.side(a.a, n=a.n, seed=a.seed, data_root=a.data_root)
     side_b = ev.side(a.b, n=a.n, seed=a.seed, data_root=a.data_root)
-    if "b" in bar:
-        bar["b"].close()
+    bar.close()
     rep = compare(ev, side_a, side_b)
     if a.json:
         print(json.dumps(rep))

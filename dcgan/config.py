@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 
+from .augment import parse_policy
 from .errors import ConfigError
 from .models import SIZES, ModelConfig
 
@@ -32,7 +33,7 @@ def setting(default, help: str, *, choices=None, flag: str | None = None, on_res
 class TrainConfig:
     # ---- data
     data: str = setting("faces", "faces (bundled, the default; 'demo' too), emoji (bundled), a folder "
-                        "(searched recursively), a .zip or celeba")
+                        "(searched recursively), a .zip, hf:OWNER/NAME (a Hub image dataset) or celeba")
     data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)")
     max_images: int | None = setting(None, "use only the first N images (smoke runs)")
     image_size: int = setting(64, "image side in pixels", choices=SIZES)
@@ -48,6 +49,8 @@ class TrainConfig:
     beta1: float = setting(0.5, "Adam beta1")
     beta2: float = setting(0.999, "Adam beta2")
     flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)")
+    augment: str = setting("none", "differentiable augmentation of everything D sees, for small datasets "
+                           "(DiffAugment): none, or a comma list of color, translation, cutout")
     seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid")
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
@@ -88,6 +91,10 @@ class TrainConfig:
             bad.append("ckpt_every_s must be a positive number of seconds")
         if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
             bad.append("fid_every must be >= 0 and fid_n >= 2")
+        try:
+            self.augment = ",".join(parse_policy(self.augment)) or "none"
+        except ConfigError as e:
+            bad.append(str(e))
         if bad:
             raise ConfigError("; ".join(bad))
         try:

@@ -224,7 +224,7 @@ def _bundled_source(spec: str) -> Source:
                   lambda: ((f"{name}_{i:05d}", lambda t=t: t) for i, t in enumerate(tiles)))
 
 
-def _folder_source(spec: str, root: Path, kind: str = "folder") -> Source:
+def folder_source(spec: str, root: Path, kind: str = "folder") -> Source:
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
     h = hashlib.sha256()
     items = []
@@ -278,22 +278,33 @@ def _zip_source(spec: str, path: Path) -> Source:
     return Source(spec, "zip", len(items), report, lambda: iter(items))
 
 
-def celeba_folder(data_root: str | os.PathLike) -> Path:
-    """Locate (or download through torchvision) CelebA's aligned images under `data_root`."""
-    root = Path(data_root)
+def celeba_source(data_root: str | os.PathLike | None) -> Source:
+    """CelebA's aligned faces: DATA_ROOT/celeba/img_align_celeba/ if there, else torchvision's
+    download into DATA_ROOT, else the Hub copy (hubdata.CELEBA_REPO); one message if all fail."""
+    from . import hubdata
+
+    root = Path(data_root or "data")
     folder = root / "celeba" / "img_align_celeba"
     if folder.is_dir() and any(folder.iterdir()):
-        return folder
+        return folder_source("celeba", folder, kind="celeba")
     try:
         from torchvision.datasets import CelebA
 
         CelebA(str(root), split="all", target_type=[], download=True)
-    except Exception as e:  # noqa: BLE001 - network, quota or checksum: one message for all
-        raise DataError(
-            f"CelebA is not under {root} and could not be downloaded ({type(e).__name__}). "
-            f"Download img_align_celeba.zip by hand, unzip it so that the images are in "
-            f"{folder}/, and pass --data-root {root}.") from None
-    return folder
+        return folder_source("celeba", folder, kind="celeba")
+    except Exception as e:  # noqa: BLE001 - network, Google Drive quota or checksum: try the Hub copy
+        tv_error = type(e).__name__
+    try:
+        source = hubdata.source("celeba", hubdata.CELEBA_REPO)
+        source.kind, source.report.source = "celeba", f"celeba (hf:{hubdata.CELEBA_REPO})"
+        return source
+    except DataError as e:
+        hub_error = str(e)
+    raise DataError(
+        f"CelebA is not under {root}, torchvision could not download it ({tv_error}) and neither could "
+        f"the Hub copy ({hub_error}). Download img_align_celeba.zip by hand, unzip it so that the images "
+        f"are in {folder}/, and pass --data-root {root}; or `hf download {hubdata.CELEBA_REPO} "
+        f"--repo-type dataset` where there is a network.")
 
 
 def is_named_source(spec: str) -> bool:
@@ -307,16 +318,22 @@ def open_source(spec: str, data_root: str | None = None) -> Source:
     if bundled_name(spec):
         return _bundled_source(spec)
     if spec == "celeba":
-        return _folder_source("celeba", celeba_folder(data_root or "data"), kind="celeba")
+        return celeba_source(data_root)
+    if spec.startswith("hf:"):
+        from . import hubdata
+
+        return hubdata.source(spec)
     p = Path(spec).expanduser()
     if p.is_dir():
-        source = _folder_source(spec, p)
+        source = folder_source(spec, p)
     elif p.is_file() and zipfile.is_zipfile(p):
         source = _zip_source(spec, p)
     elif p.is_file():
-        raise DataError(f"{spec} is a file but not a zip; pass a folder of images, a .zip, 'faces', 'emoji' or 'celeba'")
+        raise DataError(f"{spec[:200]} is a file but not a zip; pass a folder of images, a .zip, 'faces', 'emoji', "
+                        "'celeba' or hf:OWNER/NAME")
     else:
-        raise DataError(f"no such data source: {spec[:200]} (a folder, a .zip, 'faces', 'emoji' or 'celeba')")
+        raise DataError(f"no such data source: {spec[:200]} (a folder, a .zip, 'faces', 'emoji', 'celeba' or "
+                        "hf:OWNER/NAME)")
     if source.count == 0:
         why = f"; {source.report.summary()}" if source.report.skipped else f" ({', '.join(sorted(EXTENSIONS))})"
         raise DataError(f"{spec} holds no usable images{why}")

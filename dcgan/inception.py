@@ -115,11 +115,13 @@ class FIDInception(nn.Module):
 
 
 def preprocess(x: torch.Tensor, resize: str = "legacy") -> torch.Tensor:
-    """uint8 (N, 3, H, W), or float in (-1, 1), -> float32 (N, 3, 299, 299) in (-1, 1)."""
+    """uint8 (N, C, H, W), or float in (-1, 1), C = 3 or 1 -> float32 (N, 3, 299, 299) in (-1, 1)."""
     if x.dtype == torch.uint8:
         x01 = x.float() / 255.0
     else:
         x01 = (x.float() + 1.0) / 2.0
+    if x01.shape[1] == 1:  # grayscale: the same luminance in R, G and B, as PIL's convert("RGB") does
+        x01 = x01.expand(-1, 3, -1, -1)
     if resize == "legacy":
         if x01.shape[-2:] != (299, 299):
             x01 = F.interpolate(x01, size=(299, 299), mode="bilinear", align_corners=False)

@@ -43,14 +43,18 @@ class Alarm:
         return f"{self.message} Try: {self.remedy}."
 
 
-def diversity(samples: torch.Tensor) -> float:
-    """Mean pairwise L2 distance between images (N, C, H, W), N >= 2, in (-1, 1)."""
-    x = samples.detach().float().flatten(1).cpu()
+def pairwise_distance(samples: torch.Tensor) -> torch.Tensor:
+    """Mean pairwise L2 distance between images (N, ...), as a 0-d tensor on their device (no sync)."""
+    x = samples.detach().float().flatten(1)
     n = x.shape[0]
     if n < 2:
-        return 0.0
-    d = torch.cdist(x, x)
-    return float(d.sum() / (n * (n - 1)))
+        return x.new_zeros(())
+    return torch.cdist(x, x).sum() / (n * (n - 1))
+
+
+def diversity(samples: torch.Tensor) -> float:
+    """Mean pairwise L2 distance between images (N, C, H, W), N >= 2, in (-1, 1)."""
+    return float(pairwise_distance(samples.detach().cpu()))
 
 
 def _window(steps: list[dict], window_steps: int) -> list[dict]:
@@ -76,7 +80,7 @@ def _frac(win: list[dict], key: str, pred) -> float:
 
 
 def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: float | None = None,
-          window_steps: int = WINDOW_STEPS) -> tuple[dict, list[Alarm]]:
+          window_steps: int = WINDOW_STEPS, fresh_ratio: float | None = None) -> tuple[dict, list[Alarm]]:
     """Signals and alarms from step records (step, loss_d, loss_g, d_real, d_fake).
 
     diversity_ratio: this epoch's sample diversity / the real data's; best_ratio: the best seen.

@@ -24,15 +24,23 @@ import torch.nn.functional as F
 
 from . import data as datamod
 from . import monitor
+from .augment import Augment
 from .config import TrainConfig, resolve_device, resolve_precision
 from .distributed import Dist, checksum
 from .errors import NothingToResume, RunExists, TrainingError, UserError
 from .images import grid_image, to_float
-from .latent import sample
+from .latent import sample, z_from_seeds
 from .runs import RunDir, load_checkpoint
 from .state import TrainState
 
 __all__ = ["TrainConfig", "TrainingError", "resolve_device", "train"]
+
+# what each step record holds, averaged over the steps since the last log: the losses; D's mean
+# output on real and on generated images; the generated batch's diversity over the real batch's
+# (mean pairwise distance, 1 = as varied as the data, near 0 = G draws one picture); the spread
+# (std) of D's outputs on generated images; the norm of G's gradient (vanishes when D wins)
+FRESH_SEED = 1 << 40  # the epoch-end "fresh" latents come from seeds far from any grid's
+STEP_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "batch_diversity", "d_fake_spread", "grad_norm_g")
 
 
 def _fid_tracker(cfg: TrainConfig, device: torch.device):
@@ -53,8 +61,9 @@ class Trainer:
     """Setup in __init__; then `events()` runs epochs of `train_step` and `end_epoch`."""
 
     # ------------------------------------------------------------------ setup
-    def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop):
+    def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop, data_progress=None):
         self.run, self.stop, self.dist = RunDir(out), stop, Dist()
+        self.data_progress = data_progress  # fn(done, total) while the dataset is decoded (first time only)
         self.device = self.dist.setup(resolve_device(cfg.device))
         self.notes: list[dict] = []  # warnings raised during setup, yielded first
         checkpoint = self._checkpoint(resume)
@@ -85,13 +94,14 @@ class Trainer:
             self.run.set_status("running", epoch=self.state.epoch, epochs=cfg.epochs)
         self.g_fwd = torch.compile(self.state.g) if cfg.compile else self.state.g
         self.d_logits = torch.compile(self.state.d.logits) if cfg.compile else self.state.d.logits
+        self.augment = Augment(cfg.augment)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
         self.steps_seen = [m for m in self.state.metrics if m.get("kind") == "step"]
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
         # diversity of real images, on a fixed subset, as the yardstick for the samples'
         self.real_div = monitor.diversity(to_float(self.images[pick.to(self.images.device)].cpu()))
         self.fid = _fid_tracker(cfg, self.device) if cfg.fid_every and self.dist.main else None
-        self.acc = torch.zeros(4, device=self.device)  # loss_d, loss_g, D(x), D(G(z)) summed since the last log
+        self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
         self.acc_n, self.t_log, self.last_ckpt = 0, time.perf_counter(), time.monotonic()
         self.ones = torch.ones(self.bs, device=self.device)
         self.zeros = torch.zeros(self.bs, device=self.device)
@@ -107,7 +117,8 @@ class Trainer:
 
     def _load_data(self):
         cfg = self.cfg
-        return datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images)
+        return datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
+                            channels=cfg.nc, progress=self.data_progress)
 
     def _place(self, images: torch.Tensor) -> tuple[torch.Tensor, bool]:
         """The uint8 dataset on the device, or pinned on the host when it does not fit there."""
@@ -121,8 +132,15 @@ class Trainer:
             return images.pin_memory(), True
 
     # ------------------------------------------------------------------ one step
+    def d_out(self, x: torch.Tensor) -> torch.Tensor:
+        """D's logits for images as D sees them: through the augmentation policy, if any (its
+        parameters drawn from the noise RNG; gradients flow through it to G)."""
+        if self.augment:
+            x = self.augment(x, self.state.noise_rng).contiguous(memory_format=self.mem)
+        return self.d_logits(x).float()
+
     def train_step(self, idx: torch.Tensor) -> None:
-        cfg, st, g, dl = self.cfg, self.state, self.g_fwd, self.d_logits
+        cfg, st, g, dl = self.cfg, self.state, self.g_fwd, self.d_out
         real = self.images.index_select(0, idx)
         if self.on_host:
             real = real.to(self.device, non_blocking=True)
@@ -135,8 +153,8 @@ class Trainer:
         st.opt_d.zero_grad(set_to_none=True)
         with self.autocast:
             fake = g(z)
-            out_real = dl(real).float()
-            out_fake = dl(fake.detach()).float()
+            out_real = dl(real)
+            out_fake = dl(fake.detach())
             loss_d = (F.binary_cross_entropy_with_logits(out_real, self.ones)
                       + F.binary_cross_entropy_with_logits(out_fake, self.zeros))
         loss_d.backward()
@@ -149,16 +167,22 @@ class Trainer:
         # freezing D skips computing them (about a twelfth of a step's FLOPs)
         st.d.requires_grad_(False)
         with self.autocast:
-            loss_g = F.binary_cross_entropy_with_logits(dl(fake).float(), self.ones)
+            loss_g = F.binary_cross_entropy_with_logits(dl(fake), self.ones)
         loss_g.backward()
         st.d.requires_grad_(True)
         self.dist.average_grads(st.g)
         st.opt_g.step()
 
         st.step += 1
-        with torch.no_grad():
-            self.acc += torch.stack([loss_d.detach(), loss_g.detach(), out_real.sigmoid().mean(),
-                                     out_fake.sigmoid().mean()])
+        with torch.no_grad():  # all on the device: no host sync until flush
+            k = min(32, self.bs)  # a few images suffice to see whether G's batch has collapsed
+            p_fake = out_fake.sigmoid()
+            grads = [p.grad.norm() for p in st.g.parameters() if p.grad is not None]
+            self.acc += torch.stack([
+                loss_d.detach(), loss_g.detach(), out_real.sigmoid().mean(), p_fake.mean(),
+                monitor.pairwise_distance(fake[:k].float()) / monitor.pairwise_distance(real[:k].float()).clamp_min(1e-6),
+                p_fake.std() if p_fake.numel() > 1 else p_fake.new_zeros(()),
+                torch.linalg.vector_norm(torch.stack(grads)).float()])
         self.acc_n += 1
 
     def flush(self) -> dict | None:
@@ -168,8 +192,7 @@ class Trainer:
         vals = self.dist.mean_(self.acc / self.acc_n).tolist()
         now = time.perf_counter()
         st = self.state
-        rec = {"kind": "step", "step": st.step, "epoch": st.epoch + 1, "loss_d": vals[0], "loss_g": vals[1],
-               "d_real": vals[2], "d_fake": vals[3],
+        rec = {"kind": "step", "step": st.step, "epoch": st.epoch + 1, **dict(zip(STEP_KEYS, vals)),
                "images_per_s": self.acc_n * self.bs * self.dist.world / max(now - self.t_log, 1e-9)}
         self.acc.zero_()
         self.acc_n, self.t_log = 0, now
@@ -209,10 +232,15 @@ class Trainer:
         img_path = run.save_sample(st.epoch, grid_image(samples, nrow=int(math.sqrt(cfg.n_samples)) or None))
         run.update_gif()
         ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
-        signals, alarms = monitor.check(self.steps_seen, ratio, st.best_diversity)
+        # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
+        # hide a collapse that happens to spare its 64 points, or flag one that only they show
+        fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
+                                                FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
+        fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
+        signals, alarms = monitor.check(self.steps_seen, ratio, st.best_diversity, fresh_ratio=fresh_ratio)
         st.best_diversity = ratio if st.best_diversity is None else max(st.best_diversity, ratio)
         erec = {"kind": "epoch", "epoch": st.epoch, "step": st.step, "diversity_ratio": ratio,
-                "signals": signals, "alarms": [a.to_dict() for a in alarms]}
+                "fresh_diversity_ratio": fresh_ratio, "signals": signals, "alarms": [a.to_dict() for a in alarms]}
         improved = False
         if self.fid and (st.epoch % cfg.fid_every == 0 or st.epoch == cfg.epochs):
             erec["fid"], erec["fid_protocol"] = self.fid(st.g)
@@ -313,8 +341,10 @@ class Trainer:
         yield done
 
 
-def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None) -> Iterator[dict]:
-    trainer = Trainer(cfg, out, resume, stop)
+def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None,
+          data_progress=None) -> Iterator[dict]:
+    """Train (or resume) into the run directory `out`, yielding events; see the module docstring."""
+    trainer = Trainer(cfg, out, resume, stop, data_progress)
     try:
         yield from trainer.events()
     finally:
