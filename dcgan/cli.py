@@ -1,4 +1,4 @@
-"""`python -m dcgan VERB`: train, generate, interpolate, fid, stats, push, bench.
+"""`python -m dcgan VERB`: train, generate, interpolate, fid, stats, push, bench, summary, compare.
 
 Thin adapters over the library: parse flags, call one library function, print a short result
 (or one JSON object with --json). The `train` flags are derived from TrainConfig's fields
@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -152,27 +152,48 @@ def _evaluator(a):
 
     bar = _progress_bar("features", "img", disable=getattr(a, "json", False))
     ev = Evaluator(weights=a.weights, device=a.device, batch_size=a.batch_size, resize=a.resize,
-                   dims=a.dims, progress=bar)
+                   dims=a.dims, progress=bar, pr_features=getattr(a, "pr_features", "inception"),
+                   pr_weights=getattr(a, "pr_weights", None))
     return ev, bar
 
 
-def cmd_fid(a: argparse.Namespace) -> int:
-    from .metrics import compare
+def _fid_sides(a: argparse.Namespace) -> tuple[str, str]:
+    """(real, generated) from REAL GENERATED positionals and/or --real / --fake."""
+    positional = [x for x in (a.a, a.b) if x]
+    real = a.real or (positional.pop(0) if positional else None)
+    fake = a.fake or (positional.pop(0) if positional else None)
+    if not real or not fake or positional:
+        raise ConfigError("give one real side and one generated side: fid REAL GENERATED, or --real R --fake G")
+    return str(real), str(fake)
 
+
+def _prepared_size(a: argparse.Namespace, specs, device) -> tuple[int | None, int]:
+    """--image-size, or the size (and channels) of the first generator among the sides; None: native."""
+    from .hub import load_generator
+    from .metrics import is_generator
+
+    for spec in specs:
+        if is_generator(spec):
+            g = load_generator(spec)
+            return (a.image_size or g.image_size), g.nc
+    return a.image_size, 3
+
+
+def cmd_fid(a: argparse.Namespace) -> int:
+    from .metrics import compare, report_markdown
+
+    real, fake = _fid_sides(a)
     ev, bar = _evaluator(a)
-    side_a = ev.side(a.a, n=a.n, seed=a.seed, data_root=a.data_root)
-    side_b = ev.side(a.b, n=a.n, seed=a.seed, data_root=a.data_root)
+    size, channels = _prepared_size(a, (real, fake), ev.device)
+    side_a = ev.side(real, n=a.n, seed=a.seed, data_root=a.data_root, image_size=size, channels=channels)
+    side_b = ev.side(fake, n=a.n, seed=a.seed, data_root=a.data_root, image_size=size, channels=channels)
     bar.close()
-    rep = compare(ev, side_a, side_b)
+    rep = compare(ev, side_a, side_b, fid_inf=a.fid_inf)
+    rep["real"], rep["generated"] = real, fake
     if a.json:
         print(json.dumps(rep))
-        return 0
-    print(f"{rep['protocol']}: FID {rep['fid']:.4f}   (A: {rep['n_a']} images, B: {rep['n_b']})")
-    if rep["kid_mean"] is not None:
-        print(f"KID {rep['kid_mean']:.5f} ± {rep['kid_std']:.5f}   precision {rep['precision']:.3f}   "
-              f"recall {rep['recall']:.3f}")
-    for w in rep["warnings"]:
-        print(f"warning: {w}")
+    else:
+        print(report_markdown(rep))
     return 0
 
 
@@ -180,12 +201,14 @@ def cmd_stats(a: argparse.Namespace) -> int:
     from .fid import StatsError, save_stats
 
     ev, bar = _evaluator(a)
-    side = ev.side(a.src, n=a.n, seed=a.seed, data_root=a.data_root)
+    side = ev.side(a.src, n=a.n, seed=a.seed, data_root=a.data_root, image_size=a.image_size)
+    bar.close()
     if side.sigma is None:
         raise StatsError(f"{a.src} has {side.n} image(s); statistics need at least 2")
     save_stats(a.out, side.mu, side.sigma, features=side.features, n=side.n)
-    _report(a, {"out": a.out, "n": side.n, "dims": ev.dims, "resize": ev.resize},
-            f"mu, sigma of {side.n} images ({ev.dims}-d, {ev.resize}) -> {a.out}")
+    how = f"prepared at {a.image_size}px as training does" if a.image_size else "native size"
+    _report(a, {"out": a.out, "n": side.n, "dims": ev.dims, "resize": ev.resize, "image_size": a.image_size},
+            f"mu, sigma of {side.n} images ({ev.dims}-d, {ev.resize}, {how}) -> {a.out}")
     return 0
 
 
@@ -209,6 +232,30 @@ def cmd_bench(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_summary(a: argparse.Namespace) -> int:
+    from .models import ModelConfig
+    from .summary import markdown, table
+
+    ngf, ndf = (a.ngf // 2, a.ndf // 2) if a.half else (a.ngf, a.ndf)
+    t = table(ModelConfig(nz=a.nz, ngf=ngf, ndf=ndf, nc=a.channels, image_size=a.image_size))
+    print(json.dumps(t) if a.json else markdown(t))
+    return 0
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from . import compare
+
+    views = compare.load(a.runs)
+    out = compare.save(views, a.out)
+    diff = compare.differing(views)
+    first = {v.name: v.first_alarm for v in views}
+    _report(a, {"out": str(out), "runs": [v.name for v in views], "differing": dict(diff),
+                "first_alarm": first},
+            f"{len(views)} runs -> {out}" + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in diff)
+            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in first.items() if x))
+    return 0
+
+
 def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=None, help="images to sample from a generator side (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
@@ -219,6 +266,9 @@ def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resize", default="legacy", choices=("legacy", "clean"),
                    help="legacy: bilinear as pytorch-fid (comparable with papers); clean: PIL bicubic")
     p.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048))
+    p.add_argument("--image-size", type=int, default=None,
+                   help="prepare real images as training does (shorter side to S, centre crop) before the "
+                        "resize to 299; default: the generator's size when a side is a generator, else native")
     p.add_argument("--data-root", default=None, help="for 'celeba'")
     p.add_argument("--json", action="store_true")
 
@@ -267,9 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .gif")
     p.set_defaults(fn=cmd_interpolate)
 
-    p = sub.add_parser("fid", help="FID, KID and precision/recall between two image sources")
-    p.add_argument("a", help="folder, .zip, demo, celeba, .npz stats, or a generator (run dir, checkpoint, Hub id)")
-    p.add_argument("b", help="the same kinds as A")
+    p = sub.add_parser("fid", help="FID (and its two terms, FID∞), KID and precision/recall: real images vs generated")
+    p.add_argument("a", nargs="?", help="the REAL side: folder, .zip, faces, emoji, celeba, hf:OWNER/NAME, .npz "
+                                         "stats (or give --real)")
+    p.add_argument("b", nargs="?", help="the GENERATED side: a generator (run dir, checkpoint, Hub id; --n samples), "
+                                         "or any kind A takes (or give --fake)")
+    p.add_argument("--real", default=None, help="the real side, instead of the first positional")
+    p.add_argument("--fake", default=None, help="the generated side, instead of the second positional")
+    p.add_argument("--fid-inf", action="store_true",
+                   help="also FID∞ (Chong & Forsyth 2020): FID at several N, extrapolated to N -> infinity")
+    p.add_argument("--pr-features", default="inception", choices=("inception", "vgg16"),
+                   help="feature space of precision/recall: Inception pool3 (default) or VGG-16 fc2, as "
+                        "Kynkäänniemi et al. and torch-fidelity")
+    p.add_argument("--pr-weights", default=None, help="VGG-16 weights (default: $DCGAN_VGG16_WEIGHTS or "
+                                                      "torchvision's, downloaded once)")
     _fid_args(p)
     p.set_defaults(fn=cmd_fid)
 
@@ -298,6 +359,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="toy sizes: check that every benchmark runs, in seconds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("summary", help="the paper's architecture table: layers, shapes, parameters of G and D")
+    p.add_argument("--image-size", type=int, default=64, choices=(32, 64, 128))
+    p.add_argument("--nz", type=int, default=100)
+    p.add_argument("--ngf", type=int, default=64)
+    p.add_argument("--ndf", type=int, default=64)
+    p.add_argument("--channels", type=int, default=3, choices=(1, 3))
+    p.add_argument("--half", action="store_true", help="halve ngf and ndf, as train --half does")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_summary)
+
+    p = sub.add_parser("compare", help="two or more runs' curves overlaid and their grids side by side, as a PNG")
+    p.add_argument("runs", nargs="+", help="run directories")
+    p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_compare)
 
     p = sub.add_parser("stats", help="write pytorch-fid compatible mu/sigma statistics to an .npz")
     p.add_argument("src", help="folder, .zip, demo, celeba or a generator")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import torch
 
 from .augment import parse_policy
+from .trackers import parse as parse_trackers
 from .errors import ConfigError
 from .models import SIZES, ModelConfig
 
@@ -59,6 +60,7 @@ class TrainConfig:
                              choices=("auto", "fp32", "bf16"))
     compile: bool = setting(False, "torch.compile G and D (worth it on GPUs for long runs)", on_resume=True)
     # ---- what is recorded
+    track: str = setting("", "also log to these trackers: a comma list of tensorboard, trackio, wandb", on_resume=True)
     log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True)
     n_samples: int = setting(64, "images in the fixed-noise grid saved each epoch")
     ckpt_every_s: float = setting(600.0, "also checkpoint mid-epoch this often (seconds)", on_resume=True)
@@ -81,6 +83,8 @@ class TrainConfig:
             bad.append(f"lr must be a finite number in (0, 1) (got {self.lr})")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             bad.append("betas must lie in [0, 1)")
+        if not (isinstance(self.seed, int) and 0 <= self.seed < 1 << 63):
+            bad.append(f"seed must be a whole number from 0 to 2^63 - 1 (got {self.seed})")
         if self.max_images is not None and self.max_images < 1:
             bad.append("max_images must be >= 1")
         if self.log_every < 1:
@@ -93,6 +97,10 @@ class TrainConfig:
             bad.append("fid_every must be >= 0 and fid_n >= 2")
         try:
             self.augment = ",".join(parse_policy(self.augment)) or "none"
+        except ConfigError as e:
+            bad.append(str(e))
+        try:
+            self.track = ",".join(parse_trackers(self.track))
         except ConfigError as e:
             bad.append(str(e))
         if bad:

@@ -56,6 +56,7 @@ class DataReport:
     lossy: int = 0  # JPEG/WebP inputs
     fingerprint: str = ""
     sizes: set = field(default_factory=set)  # native (H, W) seen, when decoding at native size
+    modes: dict = field(default_factory=dict)  # PIL mode -> count (RGBA, I;16, ... matter to FID)
 
     def summary(self, first: int = 5) -> str:
         s = f"{self.n_images} images from {self.source}"
@@ -121,31 +122,37 @@ def prepare(img: Image.Image, size: int | None, channels: int = 3) -> np.ndarray
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
-def decode_one(obj, size: int | None, channels: int = 3) -> np.ndarray:
-    """Bytes, a path or a uint8 (H, W, 3) array -> uint8 (S, S, C). Raises on anything unreadable."""
+def decode_one(obj, size: int | None, channels: int = 3, plain: bool = False) -> tuple[np.ndarray, str]:
+    """Bytes, a path or a uint8 (H, W, 3) array -> (uint8 (S, S, C), the file's PIL mode).
+
+    plain=True reads as pytorch-fid and clean-fid do, with PIL's convert("RGB") alone (alpha dropped,
+    16-bit values clipped, EXIF orientation ignored), at native size. Raises on anything unreadable."""
     if isinstance(obj, np.ndarray):
         if (size is None or obj.shape[0] == obj.shape[1] == size) and channels == 3:
-            return obj
-        return prepare(Image.fromarray(obj), size, channels)
+            return obj, "RGB"
+        return prepare(Image.fromarray(obj), size, channels), "RGB"
     with Image.open(io.BytesIO(obj) if isinstance(obj, (bytes, bytearray)) else obj) as img:
         img.load()
-        return prepare(img, size, channels)
+        if plain:
+            return np.asarray(img.convert("RGB"), dtype=np.uint8), img.mode
+        return prepare(img, size, channels), img.mode
 
 
 def decode(source: Source, size: int | None, channels: int = 3, max_images: int | None = None,
-           progress: Callable[[int, int], None] | None = None) -> Iterator[list[tuple[str, np.ndarray]]]:
+           progress: Callable[[int, int], None] | None = None, plain: bool = False
+           ) -> Iterator[list[tuple[str, np.ndarray]]]:
     """Stream `source`'s images as chunks of (name, uint8 (S, S, C)) in a thread pool.
 
-    Unreadable items are skipped and recorded in source.report (skipped, lossy, sizes, n_images);
-    at most CHUNK encoded images are held at a time."""
+    Unreadable items are skipped and recorded in source.report (skipped, lossy, sizes, modes,
+    n_images); at most CHUNK encoded images are held at a time. plain: see decode_one."""
     report, total = source.report, min(source.count, max_images or source.count)
 
     def one(item):
         name, load = item
         try:
-            return name, decode_one(load(), size, channels), None
+            return (name, *decode_one(load(), size, channels, plain), None)
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped and reported
-            return name, None, f"{type(e).__name__}: {str(e)[:80]}"
+            return name, None, None, f"{type(e).__name__}: {str(e)[:80]}"
 
     done = 0
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
@@ -173,7 +180,7 @@ def _take(items: Iterable[Item], n: int) -> Iterator[Item]:
 
 def _collect(results, report: DataReport) -> list[tuple[str, np.ndarray]]:
     out = []
-    for name, arr, why in results:
+    for name, arr, mode, why in results:
         if arr is None:
             report.skipped.append((name, why))
             continue
@@ -181,6 +188,7 @@ def _collect(results, report: DataReport) -> list[tuple[str, np.ndarray]]:
         report.n_images += 1
         report.lossy += is_lossy(name)
         report.sizes.add(arr.shape[:2])
+        report.modes[mode] = report.modes.get(mode, 0) + 1
     return out
 
 

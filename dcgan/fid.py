@@ -22,10 +22,10 @@ from .errors import StatsError
 class FeatureStats:
     """Running mean and covariance of feature rows, in float64, plus a reservoir sample."""
 
-    def __init__(self, dims: int, keep: int = 10_000, seed: int = 0):
-        self.dims, self.keep, self.n = dims, keep, 0
+    def __init__(self, dims: int, keep: int = 10_000, seed: int = 0, moments: bool = True):
+        self.dims, self.keep, self.n, self.moments = dims, keep, 0, moments
         self.sum = np.zeros(dims, dtype=np.float64)
-        self.outer = np.zeros((dims, dims), dtype=np.float64)
+        self.outer = np.zeros((dims, dims), dtype=np.float64) if moments else None
         self.kept = np.empty((0, dims), dtype=np.float32)
         self._rng = np.random.default_rng(seed)
 
@@ -35,7 +35,8 @@ class FeatureStats:
             raise StatsError(f"expected features of shape (N, {self.dims}), got {f.shape}")
         f64 = f.astype(np.float64)
         self.sum += f64.sum(0)
-        self.outer += f64.T @ f64
+        if self.moments:  # moments=False keeps rows only (precision/recall's VGG features)
+            self.outer += f64.T @ f64
         self._reservoir(f.astype(np.float32))
         self.n += len(f)
 
@@ -73,8 +74,10 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     return float(np.sqrt(np.clip(ev, 0.0, None)).sum())
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """‖μ1 − μ2‖² + tr Σ1 + tr Σ2 − 2 tr sqrt(Σ1 Σ2), in float64."""
+def frechet_terms(mu1, sigma1, mu2, sigma2) -> tuple[float, float]:
+    """FID's two terms, in float64: the mean term ‖μ1 − μ2‖² (where the average image sits: colours,
+    layout) and the covariance term tr(Σ1 + Σ2 − 2 (Σ1Σ2)^½) (how the images vary: variety lost or
+    added). In one dimension they are (μ1 − μ2)² and (σ1 − σ2)². Their sum is the Fréchet distance."""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape:
@@ -84,14 +87,48 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     if not (np.isfinite(mu1).all() and np.isfinite(mu2).all() and np.isfinite(s1).all() and np.isfinite(s2).all()):
         raise StatsError("the statistics contain NaN or inf")
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt_product(s1, s2))
+    return float(diff @ diff), float(np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt_product(s1, s2))
 
 
-def kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
-        ) -> tuple[float, float]:
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """‖μ1 − μ2‖² + tr Σ1 + tr Σ2 − 2 tr sqrt(Σ1 Σ2), in float64."""
+    mean_term, cov_term = frechet_terms(mu1, sigma1, mu2, sigma2)
+    return mean_term + cov_term
+
+
+def fid_infinity(mu_real, sigma_real, fake: np.ndarray, points: int = 15, n_min: int | None = None,
+                 seed: int = 0) -> dict:
+    """FID∞ (Chong & Forsyth 2020): FID is biased upward by about c/N, so measure it on random
+    subsets of the generated features at `points` sizes from n_min to N (evenly spaced in 1/N), fit
+    a line in 1/N and report its value at 1/N = 0, with the points it was fitted on.
+
+    fake: (N, d) generated features (the real side's statistics stay whole)."""
+    fake = np.asarray(fake, np.float64)
+    n = len(fake)
+    n_min = int(n_min or max(2, n // 5))
+    if n < 4 or n_min >= n:
+        raise StatsError(f"FID∞ needs at least 4 generated images and n_min < N (got N = {n}, n_min = {n_min})")
+    rng = np.random.default_rng(seed)
+    sizes = sorted({int(round(1.0 / x)) for x in np.linspace(1.0 / n_min, 1.0 / n, points)})
+    pts = []
+    for m in sizes:
+        sub = fake[rng.choice(n, m, replace=False)] if m < n else fake
+        pts.append((m, frechet_distance(mu_real, sigma_real, sub.mean(0), np.cov(sub, rowvar=False))))
+    x = np.array([1.0 / m for m, _ in pts])
+    y = np.array([f for _, f in pts])
+    slope, intercept = np.polyfit(x, y, 1)
+    return {"fid_inf": float(intercept), "slope": float(slope), "points": [[m, f] for m, f in pts]}
+
+
+KID_SUBSET = 1000
+
+
+def kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, subset_size: int = KID_SUBSET, seed: int = 0
+        ) -> tuple[float, float | None]:
     """Kernel Inception Distance: unbiased MMD² with k(x, y) = (xᵀy / d + 1)³, over random subsets.
 
-    Returns (mean, std) over the subsets.
+    Returns (mean, std) over the subsets. When a side has no more rows than the subset size, every
+    subset is that whole side, so the subsets do not vary the way they should: std is None then.
     """
     n1, n2 = len(f1), len(f2)
     m = min(n1, n2, subset_size)
@@ -106,7 +143,7 @@ def kid(f1: np.ndarray, f2: np.ndarray, subsets: int = 100, subset_size: int = 1
         kxx, kyy, kxy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3, (x @ y.T / d + 1) ** 3
         within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
         vals[i] = within - 2.0 * kxy.sum() / (m * m)
-    return float(vals.mean()), float(vals.std())
+    return float(vals.mean()), (float(vals.std()) if min(n1, n2) > subset_size else None)
 
 
 def _kth_radii(f: torch.Tensor, k: int, chunk: int = 1024) -> torch.Tensor:

@@ -9,13 +9,14 @@ Attribute names follow torchvision, so the state-dict keys are exactly those of 
 `pt_inception-2015-12-05-6726825d.pth` that pytorch-fid publishes.
 
 Input is converted in one place (`preprocess`): uint8 (N, 3, H, W), or float in (-1, 1) as G makes
-it, -> float at 299x299 in (-1, 1). `legacy` resizes bilinearly on the float image exactly as
-pytorch-fid does; `clean` resizes each channel with PIL's bicubic filter in float, as clean-fid
-does. `features(x, dims)` returns the pooled activations of the block that has `dims` channels.
+it, -> float at 299x299 in about (-1, 1). `legacy` resizes bilinearly on the float image exactly as
+pytorch-fid does; `clean` resizes each channel with PIL's bicubic filter in float, clips and scales
+exactly as clean-fid does (clean-fid then uses its own copy of these weights, NVIDIA's TorchScript
+port, so its numbers and ours in clean mode can still differ by that port's float noise). The
+forward pass returns the pooled activations of the block that has `dims` channels.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from torch import nn
 from torchvision.models import inception as tvi
 
 from .errors import WeightsUnavailable
+from .weights import content_id, locate
 
 WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                "pt_inception-2015-12-05-6726825d.pth")
@@ -115,55 +117,39 @@ class FIDInception(nn.Module):
 
 
 def preprocess(x: torch.Tensor, resize: str = "legacy") -> torch.Tensor:
-    """uint8 (N, C, H, W), or float in (-1, 1), C = 3 or 1 -> float32 (N, 3, 299, 299) in (-1, 1)."""
-    if x.dtype == torch.uint8:
-        x01 = x.float() / 255.0
-    else:
-        x01 = (x.float() + 1.0) / 2.0
-    if x01.shape[1] == 1:  # grayscale: the same luminance in R, G and B, as PIL's convert("RGB") does
-        x01 = x01.expand(-1, 3, -1, -1)
+    """uint8 (N, C, H, W), or float in (-1, 1), C = 3 or 1 -> float32 (N, 3, 299, 299), about (-1, 1).
+
+    legacy (pytorch-fid): x / 255, bilinear resize to 299 (align_corners=False), then 2x - 1.
+    clean (clean-fid): x in [0, 255], each channel resized with PIL's bicubic filter in float, clipped
+    to [0, 255] (bicubic overshoots at sharp edges), then (x - 128) / 128."""
+    x255 = x.float() if x.dtype == torch.uint8 else (x.float() + 1.0) * 127.5
+    if x255.shape[1] == 1:  # grayscale: the same luminance in R, G and B, as PIL's convert("RGB") does
+        x255 = x255.expand(-1, 3, -1, -1)
     if resize == "legacy":
+        x01 = x255 / 255.0
         if x01.shape[-2:] != (299, 299):
             x01 = F.interpolate(x01, size=(299, 299), mode="bilinear", align_corners=False)
-    elif resize == "clean":
-        x01 = _pil_bicubic(x01)
-    else:
-        raise ValueError(f"resize must be 'legacy' or 'clean', got {resize!r}")
-    return 2.0 * x01 - 1.0
+        return 2.0 * x01 - 1.0
+    if resize == "clean":
+        return (_pil_bicubic(x255).clamp_(0.0, 255.0) - 128.0) / 128.0
+    raise ValueError(f"resize must be 'legacy' or 'clean', got {resize!r}")
 
 
-def _pil_bicubic(x01: torch.Tensor) -> torch.Tensor:
-    out = np.empty((x01.shape[0], x01.shape[1], 299, 299), dtype=np.float32)
-    arr = x01.cpu().numpy()
+def _pil_bicubic(x: torch.Tensor) -> torch.Tensor:
+    """Each channel of each image through PIL's float ('F') bicubic resize to 299x299."""
+    out = np.empty((x.shape[0], x.shape[1], 299, 299), dtype=np.float32)
+    arr = x.cpu().numpy().astype(np.float32)
     for i in range(arr.shape[0]):
         for c in range(arr.shape[1]):
-            img = Image.fromarray(arr[i, c].astype(np.float32), mode="F")
+            img = Image.fromarray(arr[i, c], mode="F")
             out[i, c] = np.asarray(img.resize((299, 299), Image.BICUBIC), dtype=np.float32)
-    return torch.from_numpy(out).to(x01.device)
+    return torch.from_numpy(out).to(x.device)
 
 
 def weights_path(weights: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Where the FID weights are: --weights, $DCGAN_FID_WEIGHTS, the torch hub cache, or a download."""
-    explicit = weights or os.environ.get("DCGAN_FID_WEIGHTS")
-    if explicit:
-        p = Path(explicit).expanduser()
-        if not p.is_file():
-            raise WeightsUnavailable(f"FID weights file not found: {p}")
-        return p
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_NAME
-    if cached.is_file():
-        return cached
-    how = (f"Download {WEIGHTS_URL} elsewhere and pass --weights PATH (or set DCGAN_FID_WEIGHTS=PATH), "
-           f"or put it at {cached}.")
-    if not download:
-        raise WeightsUnavailable(f"FID Inception weights are not available. {how}")
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        # checks the SHA-256 prefix and removes the partial file on a mismatch
-        torch.hub.download_url_to_file(WEIGHTS_URL, str(cached), hash_prefix=WEIGHTS_SHA256_PREFIX, progress=True)
-    except Exception as e:  # noqa: BLE001 - offline, proxy, HTTP errors: one message for all
-        raise WeightsUnavailable(f"could not download the FID Inception weights ({type(e).__name__}). {how}") from None
-    return cached
+    return locate("FID Inception", weights, "DCGAN_FID_WEIGHTS", WEIGHTS_NAME, WEIGHTS_URL, WEIGHTS_SHA256_PREFIX,
+                  "--weights", download)
 
 
 def load(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu",
@@ -185,11 +171,8 @@ def load(weights: str | os.PathLike | None = None, device: str | torch.device = 
 
 
 def weights_id(path: Path) -> str:
-    """A short content id of a weights file, part of every cached statistic's key."""
-    st = path.stat()
-    if path.name == WEIGHTS_NAME:
-        return WEIGHTS_SHA256_PREFIX
-    return hashlib.sha256(f"{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:8]
+    """A short id of a weights file's contents, part of every cached statistic's key."""
+    return content_id(path)
 
 
 @torch.no_grad()

@@ -13,8 +13,13 @@ import torch
 from .errors import ConfigError
 
 
+MAX_SEED = 2 ** 63 - 1  # seeds are non-negative 64-bit signed integers (and s + i stays below 2^64)
+
+
 def z_from_seed(seed: int, nz: int = 100) -> torch.Tensor:
     """One latent (nz,) from its own seed, identical on every machine (drawn on CPU)."""
+    if not 0 <= int(seed) <= MAX_SEED + 1024:
+        raise ConfigError(f"seeds must lie between 0 and {MAX_SEED}, got {seed}")
     g = torch.Generator().manual_seed(int(seed))
     return torch.randn(nz, generator=g)
 

@@ -1,15 +1,17 @@
 """Image sources -> Inception features -> an FID/KID/precision/recall report with honest warnings.
 
-A side is a folder, a .zip, `demo`, `celeba`, a pytorch-fid .npz, or a generator (run dir,
-checkpoint, save_pretrained folder, Hub id) sampled `n` times in eval mode, seed s + i for image
-i, quantised to uint8 as a PNG would be (never JPEG). Images are read at their native size, as
-pytorch-fid reads them, and resized to 299 inside `inception.preprocess`. Statistics of image
-sources are cached by source fingerprint + protocol + weights, so a training set is featurised
-once. The math is in fid.py; this module only reads, batches and reports.
+A side is a folder, a .zip, a bundled or Hub dataset, a pytorch-fid .npz, or a generator (run dir,
+checkpoint, save_pretrained folder, Hub id) sampled `n` times in eval mode, seed s + i for image i,
+quantised to uint8 as a PNG would be (never JPEG). Image sides are read through data.decode, the
+pipeline training uses: at native size with PIL's convert("RGB"), exactly as pytorch-fid reads
+them (the default), or, with `image_size=S`, prepared as training prepares them (shorter side to
+S, centre crop, alpha on white) so that a 64x64 generator meets real images at 64x64, as CelebA-64
+FIDs are reported; the protocol name says which (`fid10k_legacy_2048` vs `..._64px`). Statistics of
+image sources are cached by source fingerprint, protocol, preprocessing version and the weights
+file's contents. The math is in fid.py; this module only reads, batches and reports.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +21,12 @@ import torch
 from . import data as datamod
 from . import fid as F
 from . import inception
-from .errors import ConfigError
+from .errors import ConfigError, StatsError
 
 SMALL_N = 2048
+PREPROCESS_VERSION = 2  # bump when decoding or resizing changes: cached statistics are then stale
+PR_FEATURES = ("inception", "vgg16")
+ALPHA_MODES, DEEP_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}, {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 
 
 @dataclass
@@ -31,15 +36,20 @@ class Side:
     n: int = 0
     mu: np.ndarray | None = None
     sigma: np.ndarray | None = None
-    features: np.ndarray | None = None  # kept rows for KID and precision/recall
+    features: np.ndarray | None = None  # kept Inception rows for KID, FID∞ and precision/recall
     lossy: int = 0
     sizes: set = field(default_factory=set)
     skipped: int = 0
+    pr_rows: np.ndarray | None = None  # kept VGG-16 rows, when precision/recall uses VGG-16
+    modes: dict = field(default_factory=dict)
+    image_size: int | None = None  # the size images were prepared at (None: native)
 
 
-def protocol(n: int, resize: str, dims: int) -> str:
+def protocol(n: int, resize: str, dims: int, image_size: int | None = None) -> str:
+    """A name that says how the number was made: fid10k_legacy_2048, or ..._64px when the real
+    images were first prepared at 64x64 as training prepares them."""
     label = f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
-    return f"fid{label}_{resize}_{dims}"
+    return f"fid{label}_{resize}_{dims}" + (f"_{image_size}px" if image_size else "")
 
 
 def is_generator(spec: str) -> bool:
@@ -47,12 +57,13 @@ def is_generator(spec: str) -> bool:
     Hub dataset names are images; anything hub.resolve_checkpoint accepts is a generator."""
     from .hub import is_checkpoint
 
-    return not datamod.is_named_source(spec) and is_checkpoint(spec)
+    return not str(spec).endswith(".npz") and not datamod.is_named_source(spec) and is_checkpoint(spec)
 
 
-def _batches_from_source(source, size: int | None, batch_size: int):
-    """The shared decode pipeline (data.decode) -> uint8 (B, 3, H, W) batches of equal-sized images."""
-    for chunk in datamod.decode(source, size, progress=None):
+def _batches_from_source(source, size: int | None, batch_size: int, channels: int):
+    """The shared decode pipeline (data.decode) -> uint8 (B, C, H, W) batches of equal-sized images.
+    At native size (size None) images are read as pytorch-fid reads them (plain convert("RGB"))."""
+    for chunk in datamod.decode(source, size, channels, plain=size is None):
         groups: dict = {}
         for _, a in chunk:
             groups.setdefault(a.shape, []).append(a)
@@ -70,69 +81,89 @@ def _batches_from_generator(g, n: int, batch_size: int, seed: int):
         yield to_uint8(sample(g, z, batch_size=batch_size))
 
 
-@torch.no_grad()
-def _featurise(batches, model, dims: int, resize: str, device, total: int, progress, keep: int) -> F.FeatureStats:
-    stats = F.FeatureStats(dims, keep=keep)
-    for x in batches:
-        stats.update(model(inception.preprocess(x.to(device), resize), dims=dims).float())
-        if progress:
-            progress(stats.n, total)
-    return stats
-
-
 class Evaluator:
-    """Holds the Inception network and the settings; `side(spec)` -> statistics of one side."""
+    """Holds the networks and the settings; `side(spec)` -> statistics of one side."""
 
     def __init__(self, weights=None, device="auto", batch_size: int = 50, resize: str = "legacy",
-                 dims: int = 2048, keep: int = 10_000, progress=None):
+                 dims: int = 2048, keep: int = 10_000, progress=None, pr_features: str = "inception",
+                 pr_weights=None):
         if dims not in inception.DIMS:
             raise ConfigError(f"--dims must be one of {inception.DIMS}")
         if resize not in ("legacy", "clean"):
             raise ConfigError("--resize must be legacy or clean")
+        if pr_features not in PR_FEATURES:
+            raise ConfigError(f"--pr-features must be one of {', '.join(PR_FEATURES)}")
         self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                                    else "cpu" if device == "auto" else device)
         self.weights_file = inception.weights_path(weights)
         self.model = inception.load(self.weights_file, self.device)
+        self.pr_features, self.vgg, self.vgg_file = pr_features, None, None
+        if pr_features == "vgg16":
+            from . import vgg
+
+            self.vgg_file = vgg.weights_path(pr_weights)
+            self.vgg = vgg.load(self.vgg_file, self.device)
         self.batch_size, self.resize, self.dims, self.keep = max(1, batch_size), resize, dims, keep
         self.progress = progress
 
+    @torch.no_grad()
+    def _featurise(self, batches, total: int) -> tuple[F.FeatureStats, F.FeatureStats | None]:
+        stats = F.FeatureStats(self.dims, keep=self.keep)
+        pr = F.FeatureStats(4096, keep=self.keep, moments=False) if self.vgg is not None else None
+        for x in batches:
+            x = x.to(self.device)
+            stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
+            if pr is not None:
+                pr.update(self.vgg(x).float())
+            if self.progress:
+                self.progress(stats.n, total)
+        return stats, pr
+
     def generator_side(self, g, n: int, seed: int = 0, spec: str = "generator") -> Side:
         """Sample n images from an in-memory generator (eval mode) and featurise them."""
-        stats = _featurise(_batches_from_generator(g, n, self.batch_size, seed), self.model, self.dims,
-                           self.resize, self.device, n, self.progress, self.keep)
+        stats, pr = self._featurise(_batches_from_generator(g, n, self.batch_size, seed), n)
         return Side(spec, "generator", stats.n, stats.mu, stats.sigma, stats.kept,
-                    sizes={(g.image_size, g.image_size)})
+                    sizes={(g.image_size, g.image_size)}, pr_rows=pr.kept if pr else None)
 
-    def _cache_file(self, fingerprint: str) -> Path:
-        wid = inception.weights_id(self.weights_file)
-        return datamod.cache_dir() / "fid" / f"{fingerprint}-{self.resize}-{self.dims}-{wid}.npz"
+    def _cache_file(self, fingerprint: str, image_size: int | None, channels: int) -> Path:
+        parts = [fingerprint, self.resize, str(self.dims), f"{image_size}px" if image_size else "native",
+                 f"c{channels}", inception.weights_id(self.weights_file), f"p{PREPROCESS_VERSION}"]
+        if self.vgg_file is not None:
+            parts.append("vgg" + inception.weights_id(self.vgg_file))
+        return datamod.cache_dir() / "fid" / ("-".join(parts) + ".npz")
 
     def side(self, spec: str, n: int | None = None, seed: int = 0, data_root: str | None = None,
-             use_cache: bool = True) -> Side:
+             use_cache: bool = True, image_size: int | None = None, channels: int = 3) -> Side:
+        """One side's statistics. Images are read at native size (as pytorch-fid does), or prepared
+        as training prepares them at `image_size` (and `channels`)."""
         spec = str(spec)
         if spec.endswith(".npz"):
             z = F.load_stats(spec, self.dims)
-            return Side(spec, "npz", int(z.get("n", 0)), z["mu"], z["sigma"], z.get("features"))
+            return Side(spec, "npz", int(z.get("n", 0)), z["mu"], z["sigma"], z.get("features"),
+                        pr_rows=z.get("pr_features"))
         if is_generator(spec):
             from .hub import load_generator
 
             return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
         source = datamod.open_source(spec, data_root)
-        cache = self._cache_file(source.report.fingerprint)
+        cache = self._cache_file(source.report.fingerprint, image_size, channels)
         if use_cache and cache.exists():
             z = F.load_stats(cache, self.dims)
             return Side(spec, "images", int(z["n"]), z["mu"], z["sigma"], z["features"], int(z["lossy"]),
-                        {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]))
-        stats = _featurise(_batches_from_source(source, None, self.batch_size), self.model, self.dims,
-                           self.resize, self.device, source.count, self.progress, self.keep)
+                        {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]), z.get("pr_features"),
+                        dict(zip(z["mode_names"].tolist(), z["mode_counts"].tolist())), image_size)
+        stats, pr = self._featurise(_batches_from_source(source, image_size, self.batch_size, channels), source.count)
         rep = source.report
         if stats.n == 0:
             raise datamod.DataError(f"none of the {source.count} files in {spec} could be read as an image")
         side = Side(spec, "images", stats.n, stats.mu, stats.sigma if stats.n >= 2 else None, stats.kept,
-                    rep.lossy, set(rep.sizes), len(rep.skipped))
+                    rep.lossy, set(rep.sizes), len(rep.skipped), pr.kept if pr else None, dict(rep.modes), image_size)
         if use_cache and side.sigma is not None:
+            extra = {"pr_features": side.pr_rows} if side.pr_rows is not None else {}
             F.save_stats(cache, side.mu, side.sigma, features=side.features, n=side.n, lossy=side.lossy,
-                         sizes=np.array(sorted(side.sizes)), skipped=side.skipped)
+                         sizes=np.array(sorted(side.sizes)), skipped=side.skipped,
+                         mode_names=np.array(list(side.modes), dtype=str),
+                         mode_counts=np.array(list(side.modes.values()), dtype=np.int64), **extra)
         return side
 
 
@@ -141,13 +172,21 @@ def warnings_for(a: Side, b: Side, dims: int) -> list[str]:
     for label, s in (("A", a), ("B", b)):
         if s.n and s.n < SMALL_N:
             out.append(f"N = {s.n} on side {label} is below {SMALL_N}: FID is biased upwards at small N "
-                       "and not comparable with published numbers (10k-50k images)")
+                       "and not comparable with published numbers (10k-50k images); FID∞ (--fid-inf) corrects for N")
         if s.lossy:
             out.append(f"{s.lossy} images on side {label} are JPEG/WebP: compression artefacts raise FID")
         if len(s.sizes) > 1:
             out.append(f"side {label} mixes {len(s.sizes)} image sizes; each image was resized to 299 on its own")
         if s.skipped:
             out.append(f"{s.skipped} unreadable files on side {label} were skipped")
+        alpha = sum(v for k, v in s.modes.items() if k in ALPHA_MODES)
+        deep = sum(v for k, v in s.modes.items() if k in DEEP_MODES)
+        if alpha and not s.image_size:
+            out.append(f"{alpha} images on side {label} have an alpha channel: read like pytorch-fid (PIL's "
+                       "convert('RGB'), which drops it), not composited on white as training sees them")
+        if deep and not s.image_size:
+            out.append(f"{deep} images on side {label} have 16-bit channels: read like pytorch-fid (values "
+                       "clipped to 8 bits), not scaled as training reads them")
         if s.sigma is not None and s.n > dims:
             rank = F.effective_rank(s.sigma)
             if rank < dims // 2:
@@ -155,28 +194,82 @@ def warnings_for(a: Side, b: Side, dims: int) -> list[str]:
                            "nearly alike (a mode-collapse sign)")
     if a.sizes and b.sizes and a.sizes != b.sizes and len(a.sizes) == len(b.sizes) == 1:
         (ha, wa), (hb, wb) = next(iter(a.sizes)), next(iter(b.sizes))
-        out.append(f"the sides have different native sizes ({wa}x{ha} vs {wb}x{hb}); resizing affects FID")
+        how = "pass --image-size to prepare real images at the generator's size" if not a.image_size else "check --image-size"
+        native = "" if a.image_size else "native "
+        out.append(f"the sides have different {native}sizes ({wa}x{ha} vs {wb}x{hb}); resizing affects FID ({how})")
     return out
 
 
-def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True) -> dict:
-    """The report: fid, kid_mean, kid_std, precision, recall, n_a, n_b, protocol, warnings.
+def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True,
+            fid_inf: bool = False) -> dict:
+    """The report (see README): fid and its two terms, FID∞ when asked, KID, precision/recall with
+    the feature space named, N, protocol, warnings. A is the real side, B the generated one.
 
     extras=False skips KID and precision/recall (FID alone, as tracked during training)."""
     for label, s in (("A", a), ("B", b)):
         if s.sigma is None:
-            raise F.StatsError(f"side {label} ({s.spec}) has {s.n} image(s); FID needs at least 2")
-    rep = {"fid": F.frechet_distance(a.mu, a.sigma, b.mu, b.sigma), "kid_mean": None, "kid_std": None,
-           "precision": None, "recall": None, "n_a": a.n, "n_b": b.n,
-           "protocol": protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims),
-           "resize": ev.resize, "dims": ev.dims, "weights": ev.weights_file.name,
+            raise StatsError(f"side {label} ({s.spec}) has {s.n} image(s); FID needs at least 2")
+    mean_term, cov_term = F.frechet_terms(a.mu, a.sigma, b.mu, b.sigma)
+    size = a.image_size or b.image_size
+    rep = {"fid": mean_term + cov_term, "fid_mean_term": mean_term, "fid_cov_term": cov_term, "fid_inf": None,
+           "kid_mean": None, "kid_std": None, "precision": None, "recall": None, "pr_features": ev.pr_features,
+           "n_a": a.n, "n_b": b.n,
+           "protocol": protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims, size),
+           "resize": ev.resize, "dims": ev.dims, "image_size": size, "weights": ev.weights_file.name,
            "warnings": warnings_for(a, b, ev.dims)}
+    if fid_inf:
+        if b.features is not None and len(b.features) >= 4:
+            fi = F.fid_infinity(a.mu, a.sigma, b.features)
+            rep.update(fid_inf=fi["fid_inf"], fid_inf_slope=fi["slope"], fid_inf_points=fi["points"])
+            if len(b.features) < b.n:
+                rep["warnings"].append(f"FID∞ was fitted on the {len(b.features)} generated images kept of {b.n}")
+        else:
+            rep["warnings"].append("FID∞ needs the generated side's features (an .npz with only mu and sigma has none)")
     if not extras:
-        pass
-    elif a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
+        return rep
+    if a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
         rep["kid_mean"], rep["kid_std"] = F.kid(a.features, b.features, subsets=kid_subsets)
-        rep["precision"], rep["recall"] = F.precision_recall(a.features, b.features)
+        if rep["kid_std"] is None:
+            rep["warnings"].append(f"KID's spread needs more than {F.KID_SUBSET} images per side (every subset was "
+                                   "the whole side), so kid_std is not reported")
     else:
         rep["warnings"].append("KID and precision/recall need features on both sides (an .npz with only "
                                "mu and sigma has none)")
+        return rep
+    ra, rb = (a.pr_rows, b.pr_rows) if ev.pr_features == "vgg16" else (a.features, b.features)
+    if ra is not None and rb is not None and len(ra) > 3 and len(rb) > 3:
+        rep["precision"], rep["recall"] = F.precision_recall(ra, rb)
+    else:
+        rep["warnings"].append(f"precision/recall need {ev.pr_features} features on both sides")
     return rep
+
+
+READING = ("How to read the two terms: the mean term grows when the generated images' average look "
+           "(colours, layout, lighting) is off; the covariance term grows when their variety is wrong, "
+           "most often too little of it (mode collapse). In one dimension they are (μ − μw)² and (σ − σw)².")
+
+
+def report_markdown(rep: dict) -> str:
+    """The report as Markdown: what the CLI prints, the app shows and the report file holds."""
+    f = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"  # noqa: E731
+    how = f"real images prepared at {rep['image_size']}×{rep['image_size']} as training does" if rep.get("image_size") \
+        else "images at native size, read as pytorch-fid reads them"
+    pr = "VGG-16 fc2, as Kynkäänniemi et al." if rep.get("pr_features") == "vgg16" else "Inception pool3"
+    lines = [f"## {rep['protocol']}: FID {rep['fid']:.3f}", ""]
+    if rep.get("real") or rep.get("generated"):
+        lines += [f"A (real): `{rep.get('real')}` · B (generated): `{rep.get('generated')}`", ""]
+    lines += ["| metric | value |", "|---|---|", f"| FID | {rep['fid']:.4f} |",
+              f"| mean term ‖μA − μB‖² | {rep['fid_mean_term']:.4f} |",
+              f"| covariance term tr(ΣA + ΣB − 2(ΣAΣB)^½) | {rep['fid_cov_term']:.4f} |"]
+    if rep.get("fid_inf") is not None:
+        pts = ", ".join(f"{n}: {v:.2f}" for n, v in rep["fid_inf_points"])
+        lines.append(f"| FID∞ (line in 1/N through N: FID = {pts}) | {rep['fid_inf']:.4f} |")
+    kid_std = "" if rep["kid_std"] is None else f" ± {rep['kid_std']:.5f}"
+    lines += [f"| KID | {f(rep['kid_mean'], 5)}{kid_std} |",
+              f"| precision ({pr}) | {f(rep['precision'], 3)} |", f"| recall ({pr}) | {f(rep['recall'], 3)} |",
+              f"| N real / generated | {rep['n_a']} / {rep['n_b']} |",
+              f"| protocol | {rep['protocol']}: {rep['dims']}-d, {rep['resize']} resize, {how}, {rep['weights']} |",
+              "", READING]
+    if rep["warnings"]:
+        lines += ["", "### Warnings"] + [f"- {w}" for w in rep["warnings"]]
+    return "\n".join(lines)

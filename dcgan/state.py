@@ -24,7 +24,7 @@ from .models import Discriminator, Generator, build
 
 def noise_seed(seed: int, rank: int) -> int:
     """Each rank's noise stream, distinct from the epoch order's (which is seeded with `seed`)."""
-    return seed * 1009 + rank + 1
+    return (seed * 1009 + rank + 1) % (1 << 63)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from .images import grid_image, to_float
 from .latent import sample, z_from_seeds
 from .runs import RunDir, load_checkpoint
 from .state import TrainState
+from .trackers import Trackers
 
 __all__ = ["TrainConfig", "TrainingError", "resolve_device", "train"]
 
@@ -48,7 +49,8 @@ def _fid_tracker(cfg: TrainConfig, device: torch.device):
     from .metrics import Evaluator, compare
 
     ev = Evaluator(weights=cfg.fid_weights, device=device, dims=cfg.fid_dims)
-    real = ev.side(cfg.data, data_root=cfg.data_root)  # featurised once, then cached on disk
+    # the real images as training sees them (size, crop, channels), featurised once, then cached on disk
+    real = ev.side(cfg.data, data_root=cfg.data_root, image_size=cfg.image_size, channels=cfg.nc)
 
     def measure(g) -> tuple[float, str]:
         rep = compare(ev, real, ev.generator_side(g, cfg.fid_n, seed=cfg.seed), extras=False)
@@ -101,6 +103,7 @@ class Trainer:
         # diversity of real images, on a fixed subset, as the yardstick for the samples'
         self.real_div = monitor.diversity(to_float(self.images[pick.to(self.images.device)].cpu()))
         self.fid = _fid_tracker(cfg, self.device) if cfg.fid_every and self.dist.main else None
+        self.trackers = Trackers(cfg.track if self.dist.main else "", self.run.path, self.run_config)
         self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
         self.acc_n, self.t_log, self.last_ckpt = 0, time.perf_counter(), time.monotonic()
         self.ones = torch.ones(self.bs, device=self.device)
@@ -206,6 +209,7 @@ class Trainer:
         self.steps_seen.append(rec)
         if self.dist.main:
             self.run.append_metrics([rec])
+            self.trackers.step(rec)
         return rec
 
     # ------------------------------------------------------------------ checkpoints
@@ -229,7 +233,8 @@ class Trainer:
             return
         cfg, run = self.cfg, self.run
         samples = sample(st.g, st.fixed_noise)
-        img_path = run.save_sample(st.epoch, grid_image(samples, nrow=int(math.sqrt(cfg.n_samples)) or None))
+        grid = grid_image(samples, nrow=int(math.sqrt(cfg.n_samples)) or None)
+        img_path = run.save_sample(st.epoch, grid)
         run.update_gif()
         ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
         # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
@@ -248,6 +253,7 @@ class Trainer:
             st.best_fid = erec["fid"] if improved else st.best_fid
         st.metrics.append(erec)
         run.append_metrics([erec])
+        self.trackers.epoch(erec, grid)
         path = self.save(best=improved)
         run.save_generator(st.g)
         run.set_status("running" if st.epoch < cfg.epochs else "finished", epoch=st.epoch, epochs=cfg.epochs)
@@ -257,6 +263,8 @@ class Trainer:
                   if "fid" in erec else {})}
         for a in alarms:
             yield {"type": "alarm", "epoch": st.epoch, **a.to_dict(), "text": str(a)}
+        for w in self.trackers.take_warnings():
+            yield {"type": "warning", "message": w}
         yield {"type": "checkpoint", "path": str(path), "epoch": st.epoch, "step": st.step}
 
     # ------------------------------------------------------------------ the loop
@@ -272,7 +280,9 @@ class Trainer:
         return stopping, stopping or timed
 
     def _step_event(self, rec: dict | None) -> list[dict]:
-        return [{"type": "step", **rec, "steps_per_epoch": self.steps_per_epoch}] if rec else []
+        """The step event for a flushed record, with any tracker that just failed as a warning."""
+        out = [{"type": "step", **rec, "steps_per_epoch": self.steps_per_epoch}] if rec else []
+        return out + [{"type": "warning", "message": w} for w in self.trackers.take_warnings()]
 
     def epoch(self) -> Iterator[dict]:
         """The steps of one epoch, from where the state left off; returns early when stopped."""
@@ -348,4 +358,5 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None,
     try:
         yield from trainer.events()
     finally:
+        trainer.trackers.close()
         trainer.dist.close()

@@ -170,7 +170,7 @@ def test_fid_endpoint_reports_numbers_and_warnings(app, tmp_path):
     md, rep, previews, report_files = client.predict(
         "Uploaded images or zip", [handle_file(str(f)) for f in files], None, None, "A generator", DEMO, None, "",
         8, None, 64, "legacy", api_name="/fid")
-    assert rep["n_a"] == 8 and rep["n_b"] == 8 and rep["protocol"] == "fid8_legacy_64"
+    assert rep["n_a"] == 8 and rep["n_b"] == 8 and rep["protocol"] == "fid8_legacy_64_64px"  # real side at G's size
     assert rep["fid"] > 0 and rep["kid_mean"] is not None and 0 <= rep["recall"] <= 1
     assert any("below 2048" in w for w in rep["warnings"]) and "Warnings" in md
     assert [p["caption"] for p in previews] == ["real", "generated"]

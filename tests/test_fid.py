@@ -235,25 +235,181 @@ def test_training_tracks_fid_and_keeps_the_best_epoch(fid_weights, tmp_path):
     events = list(train(cfg, tmp_path / "r"))
     epochs = [e for e in events if e["type"] == "epoch"]
     fids = [e["fid"] for e in epochs]
-    assert len(fids) == 3 and all(np.isfinite(fids)) and epochs[0]["fid_protocol"] == "fid12_legacy_64"
+    assert len(fids) == 3 and all(np.isfinite(fids)) and epochs[0]["fid_protocol"] == "fid12_legacy_64_32px"  # real side prepared as trained
     best_epoch = 1 + int(np.argmin(fids))
     run = RunDir(tmp_path / "r")
     assert load_checkpoint(run.best)["epoch"] == best_epoch
     assert [r["fid"] for r in run.read_metrics() if r["kind"] == "epoch"] == fids
 
 
-def test_clean_resize_is_pil_bicubic_per_channel_in_float():
+def _sharp_images():
+    """Hard edges (checkerboard, stripes, a black/white split), where bicubic overshoots most."""
     import torch
-    from PIL import Image
+
+    y, x = np.mgrid[0:40, 0:56]
+    checker = ((y // 3 + x // 3) % 2) * 255
+    stripes = (x % 4 < 2) * 255
+    split = (x > 28) * 255
+    imgs = np.stack([np.stack([checker, stripes, split]), np.stack([split, checker, 255 - stripes])])
+    return torch.from_numpy(imgs.astype(np.uint8))
+
+
+def test_clean_mode_equals_clean_fids_own_resize_and_normalisation():
+    import torch
+    from cleanfid.resize import build_resizer
 
     from dcgan.inception import preprocess
 
-    x = torch.randint(0, 256, (2, 3, 40, 56), dtype=torch.uint8)
+    x = _sharp_images()
     clean, legacy = preprocess(x, "clean"), preprocess(x, "legacy")
     assert clean.shape == legacy.shape == (2, 3, 299, 299)
-    ref = np.asarray(Image.fromarray(x[1, 2].numpy().astype(np.float32) / 255.0, mode="F")
-                     .resize((299, 299), Image.BICUBIC), dtype=np.float32) * 2 - 1
-    assert np.allclose(clean[1, 2].numpy(), ref, atol=1e-6)
+    resize = build_resizer("clean")  # clean-fid's PIL bicubic per channel in float, clipped to [0, 255]
+    for i in range(len(x)):
+        ref = resize(x[i].permute(1, 2, 0).numpy())  # (299, 299, 3) in [0, 255]
+        assert ref.min() == 0.0 and ref.max() == 255.0  # the clip mattered: bicubic overshoots these edges
+        ref = (ref.transpose(2, 0, 1) - 128.0) / 128.0  # clean-fid's Inception normalises so
+        assert np.allclose(clean[i].numpy(), ref, atol=1e-5)
     assert not torch.allclose(clean, legacy, atol=1e-3)  # the two protocols really differ
     # float input in (-1, 1), as G makes it, goes through the same conversion
     assert torch.allclose(preprocess(x.float() / 127.5 - 1, "legacy"), legacy, atol=1e-5)
+    assert torch.allclose(preprocess(x.float() / 127.5 - 1, "clean"), clean, atol=1e-4)
+
+
+# ------------------------------------------------------------------ issue: FID you can cite
+
+def test_two_terms_sum_to_fid_and_vanish_where_they_should():
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((400, 6))
+    b = rng.standard_normal((400, 6)) * 1.5 + 0.3
+    mu1, s1, mu2, s2 = a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    mean_term, cov_term = F.frechet_terms(mu1, s1, mu2, s2)
+    assert mean_term + cov_term == pytest.approx(F.frechet_distance(mu1, s1, mu2, s2), rel=1e-12)
+    assert F.frechet_terms(mu1, s1, mu2, s1)[1] == pytest.approx(0.0, abs=1e-9)  # equal covariances
+    assert F.frechet_terms(mu1, s1, mu1, s2)[0] == 0.0  # equal means
+    # one dimension, by hand: (1 - 3)^2 and (2 - 3)^2
+    assert F.frechet_terms([1.0], [[4.0]], [3.0], [[9.0]]) == pytest.approx((4.0, 1.0))
+
+
+def test_fid_infinity_recovers_the_unbiased_value():
+    """Gaussian features: FID between N(μ, Σ) and N(μr, Σr) is known exactly, and FID on N generated
+    samples is biased upward by about c/N. Over many generated sets FID∞ is unbiased (its mean lies
+    within three standard errors of the truth), while FID at the smallest N is far above it."""
+    d = 8
+    scale = np.linspace(0.5, 1.5, d)
+    mu_r, sigma_r = np.zeros(d), np.eye(d)
+    truth = F.frechet_distance(mu_r, sigma_r, np.full(d, 0.1), np.diag(scale ** 2))
+    runs = [F.fid_infinity(mu_r, sigma_r, np.random.default_rng(s).standard_normal((2000, d)) * scale + 0.1,
+                           points=15, n_min=100, seed=s) for s in range(40)]
+    n_pts = [n for n, _ in runs[0]["points"]]
+    assert n_pts[0] == 100 and n_pts[-1] == 2000 and len(n_pts) >= 10
+    inf = np.array([r["fid_inf"] for r in runs])
+    at_min = np.mean([r["points"][0][1] for r in runs])
+    assert all(r["slope"] > 0 for r in runs)
+    assert at_min - truth > 0.2  # FID at N = 100 is biased far upward
+    assert abs(inf.mean() - truth) < 3 * inf.std() / np.sqrt(len(inf)) + 0.002
+
+
+def test_kid_spread_is_null_when_subsets_are_whole_sides():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((300, 16)), rng.standard_normal((300, 16)) + 0.2
+    mean, std = F.kid(a, b, subsets=20)  # 300 < the subset size of 1000: every subset is the whole side
+    assert std is None and mean > 0
+    mean, std = F.kid(a, b, subsets=20, subset_size=100)
+    assert std is not None and std > 0
+
+
+def test_image_size_prepares_real_images_as_training_does(fid_weights, tmp_path):
+    """A folder of CelebA-shaped images read with --image-size 32 gives the same statistics as the
+    same images cropped and resized by hand (PIL, shorter side to 32, centre crop) and read natively."""
+    from PIL import Image
+
+    make_images(tmp_path / "tall", 5, size=60, seed=4)
+    (tmp_path / "byhand").mkdir()
+    for i, p in enumerate(sorted((tmp_path / "tall").glob("*.png"))):
+        im = Image.open(p).convert("RGB").resize((60, 74))  # 178x218-like aspect
+        im.save(p)
+        small = im.resize((32, round(74 * 32 / 60)), Image.BICUBIC, reducing_gap=None)
+        top = (small.height - 32) // 2
+        small.crop((0, top, 32, top + 32)).save(tmp_path / "byhand" / p.name)
+    ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=5, dims=64)
+    prepared = ev.side(str(tmp_path / "tall"), image_size=32, use_cache=False)
+    by_hand = ev.side(str(tmp_path / "byhand"), use_cache=False)
+    native = ev.side(str(tmp_path / "tall"), use_cache=False)
+    assert np.allclose(prepared.mu, by_hand.mu, atol=1e-4) and np.allclose(prepared.sigma, by_hand.sigma, atol=1e-4)
+    assert not np.allclose(prepared.mu, native.mu, atol=1e-3)
+    rep = metrics.compare(ev, prepared, by_hand)
+    assert rep["protocol"] == "fid5_legacy_64_32px" and rep["image_size"] == 32
+
+
+def test_cli_report_names_sides_terms_and_protocol(fid_weights, two_folders):
+    from dcgan.models import ModelConfig, build
+
+    a, b = two_folders
+    proc = dcgan("fid", "--real", a, "--fake", b, "--weights", fid_weights, "--dims", 64, "--fid-inf", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["fid_mean_term"] + rep["fid_cov_term"] == pytest.approx(rep["fid"], rel=1e-9)
+    assert rep["real"] == str(a) and rep["generated"] == str(b) and rep["kid_std"] is None
+    assert rep["fid_inf"] is not None and rep["fid_inf_points"] and rep["pr_features"] == "inception"
+    assert any("KID's spread" in w for w in rep["warnings"])
+    md = dcgan("fid", a, b, "--weights", fid_weights, "--dims", 64).stdout
+    assert "mean term" in md and "covariance term" in md and "How to read the two terms" in md
+    proc = dcgan("fid", a, "--weights", fid_weights)
+    assert proc.returncode == 2 and "real side and one generated side" in proc.stderr
+
+
+def test_generator_sides_prepare_the_real_side_at_the_generators_size(fid_weights, two_folders, tmp_path):
+    from dcgan.models import ModelConfig, build
+
+    g, _ = build(ModelConfig(ngf=8, ndf=8, image_size=32), seed=0)
+    g.save_pretrained(tmp_path / "gen")
+    proc = dcgan("fid", two_folders[0], tmp_path / "gen", "--n", 8, "--weights", fid_weights, "--dims", 64, "--json")
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["protocol"] == "fid6_legacy_64_32px" and not any("different" in w for w in rep["warnings"])
+
+
+def test_alpha_images_are_read_like_pytorch_fid_and_say_so(fid_weights, pytorch_fid, tmp_path):
+    from PIL import Image
+    from pytorch_fid import fid_score
+
+    rng = np.random.default_rng(5)
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        for i in range(5):
+            arr = rng.integers(0, 256, (24, 24, 4), dtype=np.uint8)
+            Image.fromarray(arr, mode="RGBA").save(tmp_path / d / f"{i}.png")
+    ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=5, dims=64)
+    rep = metrics.compare(ev, ev.side(str(tmp_path / "a")), ev.side(str(tmp_path / "b")))
+    ref = fid_score.calculate_fid_given_paths([str(tmp_path / "a"), str(tmp_path / "b")], batch_size=5,
+                                              device="cpu", dims=64, num_workers=0)
+    assert rep["fid"] == pytest.approx(ref, rel=1e-3)
+    assert any("alpha channel" in w for w in rep["warnings"])
+
+
+def test_reference_cache_key_follows_the_weights_contents(tmp_path, two_folders):
+    """Two different files under the standard name must not share cached statistics."""
+    from dcgan.inception import WEIGHTS_NAME, make_random_weights
+
+    (tmp_path / "w1").mkdir(), (tmp_path / "w2").mkdir()
+    w1 = make_random_fid_weights(tmp_path / "w1" / WEIGHTS_NAME, seed=0)
+    w2 = make_random_weights(tmp_path / "w2" / WEIGHTS_NAME, seed=1)
+    e1 = metrics.Evaluator(weights=w1, device="cpu", batch_size=6, dims=64)
+    e2 = metrics.Evaluator(weights=w2, device="cpu", batch_size=6, dims=64)
+    c1 = e1._cache_file("fp", None, 3)
+    assert c1 != e2._cache_file("fp", None, 3) and c1 != e1._cache_file("fp", 64, 3)
+    s1, s2 = e1.side(str(two_folders[0])), e2.side(str(two_folders[0]))
+    assert not np.allclose(s1.mu, s2.mu)
+
+
+def test_precision_recall_in_vgg16_space(fid_weights, two_folders, tmp_path):
+    from dcgan.vgg import make_random_weights
+
+    vw = make_random_weights(tmp_path / "vgg16.pth")
+    ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=6, dims=64, pr_features="vgg16",
+                           pr_weights=vw)
+    a, b = ev.side(str(two_folders[0])), ev.side(str(two_folders[1]))
+    assert a.pr_rows.shape == (6, 4096)
+    rep = metrics.compare(ev, a, b)
+    assert rep["pr_features"] == "vgg16" and 0 <= rep["precision"] <= 1 and 0 <= rep["recall"] <= 1
+    assert "VGG-16" in metrics.report_markdown(rep)

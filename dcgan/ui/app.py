@@ -12,7 +12,8 @@ from ..runs import runs_root  # noqa: E402
 from . import evaluate_tab, generate_tab, train_tab  # noqa: E402
 
 INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, explore its latent space "
-         "and score it with FID. Defaults are the paper's; the bundled data are 1,401 Noto emoji.")
+         "and score it with FID. Defaults are the paper's; the bundled data are 10,000 cartoon faces "
+         "(and 1,401 emoji), and the bundled generator draws faces.")
 
 
 def build_app() -> gr.Blocks:

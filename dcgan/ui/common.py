@@ -10,7 +10,10 @@ does not fill its disk.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
+import logging
+import math
 import os
 import shutil
 import tempfile
@@ -23,7 +26,10 @@ import gradio as gr
 
 from ..errors import UserError
 from ..hub import HUB_ID, load_generator, resolve_checkpoint
+from ..latent import MAX_SEED
 from ..runs import RunDir, find_run, list_runs
+
+log = logging.getLogger("dcgan.ui")
 
 # generator choices: what the dropdown shows -> what it means
 DEMO = "Bundled demo generator"
@@ -53,16 +59,65 @@ def gpu(fn):
 
 
 def user_errors(fn):
-    """Show the library's UserError as a message on the page (one line), not a generic error."""
+    """Every answer is a result or a one-line message: the library's UserError becomes that message;
+    anything else is a bug, logged with its traceback on the server and named in one line on the page
+    (never Gradio's generic "the upstream app raised an exception")."""
+
+    def translate(e: Exception):
+        if isinstance(e, gr.Error):
+            return e
+        if isinstance(e, UserError):
+            return gr.Error(str(e))
+        log.exception("bug in %s", fn.__name__)
+        return gr.Error(f"internal error in {fn.__name__} ({type(e).__name__}: {str(e)[:200]}); "
+                        "the server log has the details")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapped(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - see translate
+                raise translate(e) from None
+
+        return gen_wrapped
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except UserError as e:
-            raise gr.Error(str(e)) from None
+        except Exception as e:  # noqa: BLE001 - see translate
+            raise translate(e) from None
 
     return wrapped
+
+
+def number(value, name: str, lo: float, hi: float, integer: bool = False):
+    """A form or API value -> a number within [lo, hi], or a one-line gr.Error naming the field."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"{name} must be a number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(x) or not lo <= x <= hi:
+        raise gr.Error(f"{name} must lie between {lo:g} and {hi:g}, got {str(value)[:40]}")
+    if integer:
+        if not x.is_integer():
+            raise gr.Error(f"{name} must be a whole number, got {str(value)[:40]}")
+        return int(x) if abs(x) < 2 ** 53 else int(str(value).split(".")[0])
+    return x
+
+
+def seed(value, name: str = "seed") -> int:
+    """A seed: a whole number in [0, MAX_SEED]; big ones arrive as text to keep every digit."""
+    try:
+        s = int(str(value).strip()) if isinstance(value, str) else None
+    except ValueError:
+        s = None
+    if s is None:
+        s = number(value, name, 0, MAX_SEED, integer=True)
+    if not 0 <= s <= MAX_SEED:
+        raise gr.Error(f"{name} must be a whole number from 0 to {MAX_SEED}, got {str(value)[:40]}")
+    return s
 
 
 def scratch(suffix: str) -> Path:
@@ -161,12 +216,15 @@ def stage_uploads(files, folder: Path, zip_path: Path, empty_message: str) -> st
 
 
 def seeds_from_text(text: str, at_least: int = 1) -> list[int]:
+    parts = str(text if text is not None else "")[:4000].replace(",", " ").split()
+    if len(parts) > 64:
+        raise gr.Error("at most 64 seeds")
     try:
-        seeds = [int(s) for s in str(text).replace(",", " ").split()]
+        seeds = [int(s) for s in parts]
     except ValueError:
         raise gr.Error(f"seeds must be whole numbers separated by spaces or commas, got {str(text)[:80]!r}") from None
     if len(seeds) < at_least:
         raise gr.Error(f"give at least {at_least} seed(s)")
-    if len(seeds) > 64:
-        raise gr.Error("at most 64 seeds")
+    if any(not 0 <= s <= MAX_SEED for s in seeds):
+        raise gr.Error(f"seeds must lie between 0 and {MAX_SEED}")
     return seeds

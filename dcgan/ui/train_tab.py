@@ -1,69 +1,111 @@
-"""Train tab: start, stop and resume a worker process, and follow its run directory live.
+"""Train tab: start, stop and resume a worker process, follow it live, compare runs, and the
+architecture table of the chosen settings.
 
-`start` validates the data in the request (which also fills the decode cache the worker then
-reads), copies uploads into the run so it stays resumable after Gradio cleans its temp files,
-and hands over to the Supervisor. `follow` streams what the run directory says until the run
-ends; the page calls it on load too, which is how a reload re-attaches.
+`train` validates the data in the request (which also fills the decode cache the worker then
+reads), copies uploads into the run so it stays resumable after Gradio cleans its temp files, and
+hands over to the Supervisor; it returns the run's name, which `follow` (ui/live.py) streams.
+Every public function here is an API endpoint (and an MCP tool) with named, defaulted and
+described parameters. The form maps onto TrainConfig's fields; no training logic lives here.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import time
 
 import gradio as gr
-import pandas as pd
 
 from .. import data as datamod
 from ..config import TrainConfig
 from ..errors import UserError
-from ..runs import ENDED, RunDir
+from ..models import ModelConfig
+from ..summary import markdown as summary_markdown
+from ..summary import table as summary_table
 from ..worker import Supervisor
-from . import common
+from . import common, compare_view, live
 
 SUPERVISOR = Supervisor()
-UPLOAD = "Uploaded images or zip"
-DATA_CHOICES = {"Bundled faces (10,000 cartoon faces)": "faces", "Bundled emoji (1,401)": "emoji",
-                UPLOAD: None, "CelebA (torchvision download)": "celeba"}
+FACES, EMOJI, UPLOAD, HUB_DATA, CELEBA = ("Bundled faces (10,000 cartoon faces)", "Bundled emoji (1,401)",
+                                         "Uploaded images or zip", "Hugging Face dataset (hf:OWNER/NAME)",
+                                         "CelebA (local, torchvision or Hub copy)")
+DATA_CHOICES = {FACES: "faces", EMOJI: "emoji", UPLOAD: None, HUB_DATA: None, CELEBA: "celeba"}
+AUGMENT_ALL = "color,translation,cutout"
+ON_SPACE = bool(os.environ.get("SPACE_ID"))
 
 
-def _data_source(data_choice, files, run: RunDir) -> str:
-    if data_choice not in DATA_CHOICES:
-        raise gr.Error(f"unknown data choice {str(data_choice)[:80]!r}")
-    if data_choice == UPLOAD:
+def _data_source(data, files, hub_dataset, run) -> str:
+    if data not in DATA_CHOICES:
+        raise gr.Error(f"data must be one of: {', '.join(DATA_CHOICES)}")
+    if data == UPLOAD:
         return common.stage_uploads(files, run.data_dir, run.data_zip, "upload some images (or one .zip) first")
-    return DATA_CHOICES[data_choice]
+    if data == HUB_DATA:
+        name = str(hub_dataset or "").strip()
+        return name if name.startswith("hf:") else f"hf:{name}"
+    return DATA_CHOICES[data]
 
 
-def start(data_choice, files, epochs, batch_size, image_size, half, flip, lr, beta1, seed, device, max_images,
-          progress=gr.Progress()):
+@common.user_errors
+def train(data: str = FACES, files: list[str] | None = None, epochs: int = 25, batch_size: int = 128,
+          image_size: int = 64, half: bool = True, flip: bool = True, lr: float = 2e-4, beta1: float = 0.5,
+          seed: int = 0, device: str = "auto", max_images: int = 0, hub_dataset: str | None = None, augment: bool = False,
+          grayscale: bool = False, precision: str = "auto", tensorboard: bool = False,
+          progress=gr.Progress(track_tqdm=True)):
+    """Start training a DCGAN in a background worker (one training at a time); returns the run's name.
+
+    Args:
+        data: "Bundled faces (10,000 cartoon faces)", "Bundled emoji (1,401)", "Uploaded images or zip"
+            (with files), "Hugging Face dataset (hf:OWNER/NAME)" (with hub_dataset) or "CelebA (local,
+            torchvision or Hub copy)".
+        files: images or one .zip, when data is "Uploaded images or zip".
+        epochs: epochs to train.
+        batch_size: images per step (the paper: 128).
+        image_size: 32, 64 or 128.
+        half: half the channels of G and D (32 instead of the paper's 64): faster, and the blog's fix for collapse.
+        flip: random horizontal flips of the real images.
+        lr: Adam learning rate (the paper: 0.0002).
+        beta1: Adam beta1 (the paper: 0.5).
+        seed: seeds everything random in the run.
+        device: "auto", "cpu" or "cuda".
+        max_images: use only the first N images; 0 uses all.
+        hub_dataset: OWNER/NAME of a Hugging Face image dataset, when data is the Hub choice.
+        augment: differentiable augmentation (color, translation, cutout) for small datasets.
+        grayscale: train on one channel (luminance) instead of RGB.
+        precision: "auto" (bf16 where the hardware has it), "fp32" or "bf16".
+        tensorboard: also log to TensorBoard event files in the run directory.
+
+    Returns:
+        A note saying what started, and the run's name (pass it to /follow, /stop, /resume, /compare).
+    """
     busy = SUPERVISOR.active()
     if busy is not None:
         raise gr.Error(f"a training is already running ({busy.name}); stop it first or wait for it")
     run = SUPERVISOR.new_run_dir()
     try:
-        src = _data_source(data_choice, files, run)
-        cfg = TrainConfig.coerce({"data": src, "epochs": epochs, "batch_size": batch_size, "image_size": image_size,
-                                  "flip": flip, "lr": lr, "beta1": beta1, "seed": seed, "device": device,
-                                  "max_images": int(float(max_images or 0)) or None,
-                                  **({"data_root": "data"} if src == "celeba" else {})})
+        src = _data_source(data, files, hub_dataset, run)
+        values = {"data": src, "epochs": epochs, "batch_size": batch_size, "image_size": image_size, "flip": flip,
+                  "lr": lr, "beta1": beta1, "seed": common.seed(seed), "device": device, "precision": precision,
+                  "max_images": common.number(max_images or 0, "max_images", 0, 10 ** 9, integer=True) or None,
+                  "augment": AUGMENT_ALL if augment else "none", "nc": 1 if grayscale else 3,
+                  "track": "tensorboard" if tensorboard else "", **({"data_root": "data"} if src == "celeba" else {})}
+        cfg = TrainConfig.coerce(values)
         cfg = cfg.half() if half else cfg
-        progress(0.2, desc="reading the images")
+        progress(0.1, desc="reading the images")
         _, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
                                  channels=cfg.nc)
         progress(0.9, desc="starting the worker")
         SUPERVISOR.start(cfg, run)
-    except UserError as e:
-        shutil.rmtree(run.path, ignore_errors=True)
-        raise gr.Error(str(e)) from None
     except BaseException:
         shutil.rmtree(run.path, ignore_errors=True)
         raise
-    note = f"Started **{run.name}** on {report.summary()}."
-    return note, run.name
+    return f"Started **{run.name}** on {report.summary()}.", run.name
 
 
+@common.user_errors
 def stop():
+    """Stop the running training; it saves a checkpoint first and can be resumed.
+
+    Returns:
+        What happened, in one sentence.
+    """
     run = SUPERVISOR.active()
     if run is None:
         return "Nothing is running."
@@ -71,20 +113,71 @@ def stop():
     return f"**{run.name}**: {final}; its checkpoint is saved and it can be resumed."
 
 
-def resume(run_name, epochs):
-    run = common.run(run_name)
+@common.user_errors
+def resume(run_name: str | None = None, epochs: int = 25):
+    """Continue a stopped, finished or interrupted run until it has trained `epochs` epochs in total.
+
+    Args:
+        run_name: the run's name; empty resumes the newest run.
+        epochs: the total number of epochs to reach.
+
+    Returns:
+        A note, and the run's name.
+    """
+    run = common.run(run_name or (common.run_names() or [None])[0])
     if not run.last.exists():
-        raise gr.Error(f"{run_name} has no checkpoint to resume from")
-    try:
-        cfg = TrainConfig.coerce({"epochs": epochs, **{k: v for k, v in run.read_config().items()
-                                                       if k in TrainConfig.__dataclass_fields__ and k != "epochs"}})
-        SUPERVISOR.start(cfg, run, resume=True)
-    except UserError as e:
-        raise gr.Error(str(e)) from None
+        raise gr.Error(f"{run.name} has no checkpoint to resume from")
+    saved = {k: v for k, v in run.read_config().items() if k in TrainConfig.__dataclass_fields__}
+    cfg = TrainConfig.coerce({**saved, "epochs": epochs})
+    SUPERVISOR.start(cfg, run, resume=True)
     return f"Resumed **{run.name}** towards epoch {cfg.epochs}.", run.name
 
 
-ON_SPACE = bool(os.environ.get("SPACE_ID"))
+@common.user_errors
+def runs():
+    """List the training runs and their status, newest first.
+
+    Returns:
+        One record per run: name, state (running, finished, stopped, failed, interrupted, new), epoch
+        reached, epochs asked for, data, width, flips, augmentation, the first alarm and the best FID.
+    """
+    from .. import compare as cmp
+
+    out = []
+    for r in common.list_runs():
+        cfg = r.read_config() if r.config.exists() else {}
+        view = cmp.load([r.path])[0] if r.config.exists() else None
+        last = view.epochs[-1] if view and view.epochs else {}
+        out.append({"name": r.name, "state": r.state(), "epoch": last.get("epoch", 0), "epochs": cfg.get("epochs"),
+                    "data": cfg.get("data"), "ngf": cfg.get("ngf"), "ndf": cfg.get("ndf"), "flip": cfg.get("flip"),
+                    "augment": cfg.get("augment"), "first_alarm": view.first_alarm if view else None,
+                    "best_fid": view.best_fid if view else None})
+    return out
+
+
+@common.user_errors
+def summary(image_size: int = 64, half: bool = False, grayscale: bool = False, ngf: int = 64, ndf: int = 64,
+            nz: int = 100):
+    """The paper's architecture table for these settings: every layer of G and D with its kernel,
+    stride, padding, output shape and parameters, and the totals.
+
+    Args:
+        image_size: 32, 64 or 128.
+        half: halve ngf and ndf (the blog's half channels).
+        grayscale: one image channel instead of three.
+        ngf: generator width (the paper: 64).
+        ndf: discriminator width (the paper: 64).
+        nz: latent size (the paper: 100).
+
+    Returns:
+        The table as Markdown, and as JSON ({"generator": {"layers": [...], "params": N}, "discriminator": ...}).
+    """
+    size = common.number(image_size, "image_size", 32, 128, integer=True)
+    ngf, ndf = (common.number(x, name, 1, 1024, integer=True) for x, name in ((ngf, "ngf"), (ndf, "ndf")))
+    ngf, ndf = (max(1, ngf // 2), max(1, ndf // 2)) if half else (ngf, ndf)
+    t = summary_table(ModelConfig(nz=common.number(nz, "nz", 1, 4096, integer=True), ngf=ngf, ndf=ndf,
+                                  nc=1 if grayscale else 3, image_size=size))
+    return summary_markdown(t), t
 
 
 def _push(run_name, repo_id, private, token, local_credentials):
@@ -92,88 +185,56 @@ def _push(run_name, repo_id, private, token, local_credentials):
 
     run = common.run(run_name)
     try:
-        url = push(run.path, (repo_id or "").strip(), private=bool(private), token=token,
+        url = push(run.path, str(repo_id or "").strip(), private=bool(private), token=token,
                    local_credentials=local_credentials)
     except UserError as e:
         raise gr.Error(str(e)) from None
-    return f"Pushed **{run.path.name}** to [{repo_id}]({url})."
+    return f"Pushed **{run.name}** to [{repo_id}]({url})."
 
 
-def push_as_visitor(run_name, repo_id, private, oauth_token: gr.OAuthToken | None = None):
-    """On a Space: push with the signed-in visitor's own token, never the Space owner's."""
+@common.user_errors
+def push_as_visitor(run_name: str | None = None, repo_id: str | None = None, private: bool = False,
+                    oauth_token: gr.OAuthToken | None = None):
+    """On a Space: push a run to the Hub with the signed-in visitor's own token, never the Space owner's.
+
+    Args:
+        run_name: the run to push.
+        repo_id: USER/NAME of the model repository to create or update.
+        private: make the repository private.
+    """
     if oauth_token is None:
         raise gr.Error("sign in with Hugging Face first: the app pushes with your account, never the server's")
     return _push(run_name, repo_id, private, oauth_token.token, local_credentials=False)
 
 
-def push_locally(run_name, repo_id, private):
-    """On your own machine: push with this machine's Hugging Face login (HF_TOKEN or `hf auth login`)."""
+@common.user_errors
+def push_locally(run_name: str | None = None, repo_id: str | None = None, private: bool = False):
+    """On your own machine: push a run's generator, samples, GIF and model card to the Hub with this
+    machine's Hugging Face login (HF_TOKEN or `hf auth login`).
+
+    Args:
+        run_name: the run to push.
+        repo_id: USER/NAME of the model repository to create or update.
+        private: make the repository private.
+    """
     return _push(run_name, repo_id, private, None, local_credentials=True)
 
 
-def snapshot(run: RunDir) -> tuple:
-    """(status markdown, loss frame, D-output frame, newest grid, GIF, alarms markdown, downloads)."""
-    recs = run.read_metrics()
-    steps = [r for r in recs if r.get("kind") == "step"]
-    epochs = [r for r in recs if r.get("kind") == "epoch"]
-    cfg = run.read_config() if run.config.exists() else {}
-    st = run.state()
-    def frame(pairs):
-        """Long format for gr.LinePlot, typed even when empty (an untyped first frame makes the
-        plot's axes categorical for good)."""
-        rows = [(r["step"], float(r[k]), name) for r in steps for k, name in pairs]
-        df = pd.DataFrame(rows, columns=["step", "value", "series"])
-        return df.astype({"step": "int64", "value": "float64", "series": "str"}) if rows else None
-
-    losses = frame((("loss_d", "D loss"), ("loss_g", "G loss")))
-    probs = frame((("d_real", "D(x)"), ("d_fake", "D(G(z))")))
-    text = f"**{run.name}** — {st}"
-    if steps:
-        last = steps[-1]
-        total = cfg.get("steps_per_epoch", 0) * cfg.get("epochs", 0)
-        left = max(total - last["step"], 0) * cfg.get("batch_size", 1) / max(last["images_per_s"], 1e-9)
-        eta = f", ETA {time.strftime('%H:%M:%S', time.gmtime(left))}" if st == "running" and total else ""
-        text += (f" · epoch {last['epoch']}/{cfg.get('epochs', '?')} · step {last['step']}"
-                 f" · {last['images_per_s']:.0f} images/s{eta}")
-    if st == "failed":
-        text += f" · {run.status().get('reason', '')}"
-    alarms = [a for e in epochs[-1:] for a in e.get("alarms", [])]
-    alarm_md = "\n".join(f"⚠️ **{a['message']}** Try: {a['remedy']}." for a in alarms) or "No alarms."
-    samples = run.sample_paths()
-    files = [str(p) for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
-    return (text, losses, probs, str(samples[-1]) if samples else None,
-            str(run.gif) if run.gif.exists() else None, alarm_md, files)
-
-
-def follow(run_name):
-    """Stream the run's state every second until it ends (then once more)."""
-    if not run_name:
-        names = common.run_names()
-        if not names:
-            yield ("No runs yet: choose data and press Start.",) + (None,) * 6
-            return
-        run_name = names[0]
-    run = common.run(run_name)
-    seen = None
-    while True:
-        key = (run.metrics.stat().st_mtime_ns if run.metrics.exists() else 0, run.status_file.stat().st_mtime_ns
-               if run.status_file.exists() else 0)
-        if key != seen:
-            seen = key
-            yield snapshot(run)
-        st = run.state()
-        if st in ENDED or (st == "new" and time.time() - run.path.stat().st_mtime > 120):
-            yield snapshot(run)
-            return
-        time.sleep(1.0)
-
-
 def build(demo: gr.Blocks) -> None:
+    with gr.Tab("Run"):
+        _build_train(demo)
+    with gr.Tab("Compare runs"):
+        compare_view.build()
+
+
+def _build_train(demo: gr.Blocks) -> None:
     with gr.Row():
         with gr.Column(scale=1):
-            data_choice = gr.Radio(list(DATA_CHOICES), value=next(iter(DATA_CHOICES)), label="Data")
-            files = gr.File(label="Images or one .zip", file_count="multiple",
-                            file_types=["image", ".zip"], visible=False)
+            data = gr.Radio(list(DATA_CHOICES), value=FACES, label="Data")
+            files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
+                            visible=False)
+            hub_dataset = gr.Textbox(label="Hub dataset (OWNER/NAME)", placeholder="nielsr/CelebA-faces",
+                                     visible=False)
             with gr.Row():
                 epochs = gr.Number(25, precision=0, label="Epochs")
                 batch = gr.Number(128, precision=0, label="Batch size")
@@ -182,12 +243,19 @@ def build(demo: gr.Blocks) -> None:
                 half = gr.Checkbox(True, label="Half channels (32)", info="fewer channels: faster, "
                                    "and less prone to mode collapse on small data")
                 flip = gr.Checkbox(True, label="Random horizontal flips")
-            with gr.Accordion("The paper's optimiser settings", open=False):
+            with gr.Row():
+                augment = gr.Checkbox(False, label="Small dataset? Augment",
+                                      info="DiffAugment (color, translation, cutout) on all D sees")
+                grayscale = gr.Checkbox(False, label="Grayscale (1 channel)")
+            with gr.Accordion("The paper's optimiser settings, device, logging", open=False):
                 lr = gr.Number(2e-4, label="Learning rate")
                 beta1 = gr.Number(0.5, label="Adam β1")
                 seed = gr.Number(0, precision=0, label="Seed")
                 device = gr.Dropdown(["auto", "cpu", "cuda"], value="auto", label="Device")
+                precision = gr.Radio(["auto", "fp32", "bf16"], value="auto", label="Precision",
+                                     info="auto: bf16 on GPUs and on CPUs with AVX512-BF16 or AMX")
                 max_images = gr.Number(0, precision=0, label="Use only the first N images (0: all)")
+                tensorboard = gr.Checkbox(False, label="Log to TensorBoard (event files in the run directory)")
             with gr.Row():
                 start_btn = gr.Button("Start", variant="primary")
                 stop_btn = gr.Button("Stop", variant="stop")
@@ -195,6 +263,9 @@ def build(demo: gr.Blocks) -> None:
                 run_name = gr.Dropdown(common.run_names(), label="Run", allow_custom_value=True, scale=3)
                 resume_btn = gr.Button("Resume", scale=1)
             note = gr.Markdown()
+            with gr.Accordion("Architecture (the paper's table for these settings)", open=False):
+                arch = gr.Markdown(summary(64, True, False)[0])
+                arch_json = gr.JSON(visible=False)
             with gr.Accordion("Share a run on the Hugging Face Hub", open=False):
                 if ON_SPACE:
                     gr.LoginButton()
@@ -206,28 +277,30 @@ def build(demo: gr.Blocks) -> None:
                 push_btn = gr.Button("Push generator, samples, GIF and model card")
                 pushed = gr.Markdown()
         with gr.Column(scale=2):
-            status = gr.Markdown("No run yet.")
-            with gr.Row():
-                loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=240)
-                prob_plot = gr.LinePlot(x="step", y="value", color="series", title="Discriminator outputs",
-                                        y_lim=[0, 1], height=240)
-            with gr.Row():
-                grid = gr.Image(label="Newest fixed-noise grid", type="filepath")
-                gif = gr.Image(label="Progress GIF", type="filepath")
-            alarms = gr.Markdown()
-            downloads = gr.File(label="Downloads: checkpoint, generator (safetensors), GIF", file_count="multiple")
-    data_choice.change(lambda c: gr.update(visible=c == UPLOAD), data_choice, files,
-                       api_visibility="private")
-    outs = [status, loss_plot, prob_plot, grid, gif, alarms, downloads]
-    (start_btn.click(start, [data_choice, files, epochs, batch, size, half, flip, lr, beta1, seed, device,
-                             max_images], [note, run_name], api_name="train")
-     .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_started", api_visibility="private"))
+            outs = live.panel()
+    data.change(lambda c: (gr.update(visible=c == UPLOAD), gr.update(visible=c == HUB_DATA)), data,
+                [files, hub_dataset], api_visibility="private")
+    for widget, key in ((size, "size"), (half, "half"), (grayscale, "grayscale")):  # private names: /summary stays free
+        widget.change(summary, [size, half, grayscale], [arch, arch_json], api_name=f"summary_on_{key}",
+                      api_visibility="private")
+    api_summary = gr.Button(visible=False)  # the /summary endpoint, with the paper's widths by default
+    api_summary.click(summary, [gr.Number(64, visible=False), gr.Checkbox(False, visible=False),
+                                gr.Checkbox(False, visible=False), gr.Number(64, visible=False),
+                                gr.Number(64, visible=False), gr.Number(100, visible=False)],
+                      [arch, arch_json], api_name="summary")
+    form = [data, files, epochs, batch, size, half, flip, lr, beta1, seed, device, max_images, hub_dataset, augment,
+            grayscale, precision, tensorboard]
+    (start_btn.click(train, form, [note, run_name], api_name="train")
+     .success(live.follow, run_name, outs, concurrency_limit=None, api_name="follow_started", api_visibility="private"))
     stop_btn.click(stop, None, note, api_name="stop")
     push_btn.click(push_as_visitor if ON_SPACE else push_locally, [run_name, repo_id, private], pushed,
                    api_name="push")
     (resume_btn.click(resume, [run_name, epochs], [note, run_name], api_name="resume")
-     .success(follow, run_name, outs, concurrency_limit=None, api_name="follow_resumed", api_visibility="private"))
-    run_name.focus(lambda: gr.update(choices=common.run_names()), None, run_name, api_visibility="private")
-    run_name.input(follow, run_name, outs, concurrency_limit=None, api_name="follow_picked", api_visibility="private")
+     .success(live.follow, run_name, outs, concurrency_limit=None, api_name="follow_resumed", api_visibility="private"))
+    runs_btn = gr.Button(visible=False)
+    runs_btn.click(runs, None, gr.JSON(visible=False), api_name="runs")
+    run_name.focus(lambda: gr.update(choices=common.run_names()), None, run_name, api_name="list_run_names",
+                   api_visibility="private")
+    run_name.input(live.follow, run_name, outs, concurrency_limit=None, api_name="follow_picked", api_visibility="private")
     # a page (re)load follows the newest run: this is how a reload re-attaches to a running training
-    demo.load(follow, run_name, outs, api_name="follow", concurrency_limit=None)
+    demo.load(live.follow, run_name, outs, api_name="follow", concurrency_limit=None)

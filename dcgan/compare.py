@@ -1,0 +1,159 @@
+"""Runs side by side: their curves overlaid on one step axis, their newest grids, the settings
+that differ and the alarms where they fired (the blog's collapsed-vs-fixed experiment).
+
+`load(paths)` reads run directories into `RunView`s (metrics.jsonl, config.json, newest grid,
+GIF); `differing(views)` lists the settings that differ; `figure(views)` draws losses, D's outputs,
+sample diversity and FID per run with matplotlib's object API (no pyplot state, so the app can
+draw from many threads), alarms as markers; `save(views, out)` writes it as a PNG. The CLI's
+`compare` verb and the app's Compare view both use this module.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .monitor import COLLAPSE_RATIO
+from .runs import RunDir
+
+# run bookkeeping, not settings: never reported as "differing"
+BOOKKEEPING = {"data_fingerprint", "device_used", "world_size", "steps_per_epoch", "log_every", "ckpt_every_s",
+               "device", "fid_weights", "compile", "track"}
+PANELS = ("losses", "d_outputs", "diversity", "fid")
+
+
+@dataclass
+class RunView:
+    name: str
+    path: Path
+    config: dict
+    state: str
+    steps: list[dict] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)
+    grid: Path | None = None
+    gif: Path | None = None
+
+    @property
+    def alarms(self) -> list[dict]:
+        """Every alarm raised, with the epoch and step it fired at."""
+        return [{"epoch": e["epoch"], "step": e["step"], **a} for e in self.epochs for a in e.get("alarms", [])]
+
+    @property
+    def first_alarm(self) -> dict | None:
+        return self.alarms[0] if self.alarms else None
+
+    @property
+    def best_fid(self) -> tuple[float, int] | None:
+        """(FID, epoch) of the epoch kept as checkpoints/best.pt, when FID was tracked."""
+        fids = [(e["fid"], e["epoch"]) for e in self.epochs if e.get("fid") is not None]
+        return min(fids) if fids else None
+
+
+def load(paths) -> list[RunView]:
+    views = []
+    for p in paths:
+        run = RunDir(p)
+        if not run.exists():
+            from .errors import UserError
+
+            raise UserError(f"{Path(p).name} is not a run directory (no config.json)")
+        recs = run.read_metrics()
+        samples = run.sample_paths()
+        views.append(RunView(run.name, run.path, run.read_config(), run.state(),
+                             [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"],
+                             samples[-1] if samples else None, run.gif if run.gif.exists() else None))
+    return views
+
+
+def differing(views: list[RunView]) -> list[tuple[str, list]]:
+    """(setting, [value per run]) for every setting whose values are not all equal."""
+    keys = sorted({k for v in views for k in v.config} - BOOKKEEPING)
+    out = []
+    for k in keys:
+        vals = [v.config.get(k) for v in views]
+        if any(x != vals[0] for x in vals[1:]):
+            out.append((k, vals))
+    return out
+
+
+def figure(views: list[RunView], panels=PANELS, grids: bool = True, width: float = 13.0):
+    """A matplotlib Figure: one panel per curve kind, runs overlaid; newest grids underneath."""
+    from matplotlib.figure import Figure
+
+    panels = [p for p in panels if p != "fid" or any(v.best_fid for v in views)]
+    nrows = -(-len(panels) // 2)
+    show_grids = grids and any(v.grid for v in views)
+    grid_h = min(width / max(len(views), 1), 5.5) if show_grids else 0.0
+    fig = Figure(figsize=(width, 3.2 * nrows + grid_h), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[3.2 * nrows, max(grid_h, 1e-3)]) if show_grids else (fig, None)
+    colors = [f"C{i}" for i in range(len(views))]
+    for k, ax in enumerate(top.subplots(nrows, 2, squeeze=False).flat):
+        if k >= len(panels):
+            ax.axis("off")
+            continue
+        for v, color in zip(views, colors):
+            _draw(ax, panels[k], v, color)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="best")
+    if show_grids:
+        from PIL import Image
+
+        for ax, v, color in zip(bottom.subplots(1, len(views), squeeze=False).flat, views, colors):
+            ax.axis("off")
+            if v.grid:
+                with Image.open(v.grid) as im:
+                    ax.imshow(im.convert("RGB"))
+                last = v.epochs[-1]["epoch"] if v.epochs else 0
+                ax.set_title(f"{v.name}: epoch {last}", color=color, fontsize=9)
+    return fig
+
+
+def _draw(ax, panel: str, v: RunView, color: str) -> None:
+    s = v.steps
+    x = [r["step"] for r in s]
+    if panel == "losses":
+        ax.plot(x, [r["loss_d"] for r in s], color=color, lw=1, label=f"{v.name} D")
+        ax.plot(x, [r["loss_g"] for r in s], color=color, lw=1, ls="--", label=f"{v.name} G")
+        ax.set_title("losses (D solid, G dashed)", fontsize=10)
+        ax.set_yscale("symlog", linthresh=1.0)
+    elif panel == "d_outputs":
+        ax.plot(x, [r["d_real"] for r in s], color=color, lw=1, label=f"{v.name} D(x)")
+        ax.plot(x, [r["d_fake"] for r in s], color=color, lw=1, ls="--", label=f"{v.name} D(G(z))")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("discriminator outputs (D(x) solid, D(G(z)) dashed)", fontsize=10)
+    elif panel == "diversity":
+        e = [r for r in v.epochs if r.get("diversity_ratio") is not None]
+        ax.plot([r["step"] for r in e], [r["diversity_ratio"] for r in e], color=color, marker=".", lw=1,
+                label=f"{v.name} fixed noise")
+        fresh = [r for r in e if r.get("fresh_diversity_ratio") is not None]
+        if fresh:
+            ax.plot([r["step"] for r in fresh], [r["fresh_diversity_ratio"] for r in fresh], color=color, lw=1,
+                    ls=":", label=f"{v.name} fresh noise")
+        ax.axhline(COLLAPSE_RATIO, color="grey", lw=0.8, ls="--")
+        ax.set_title("sample diversity / real images' (per epoch)", fontsize=10)
+    elif panel == "fid":
+        e = [r for r in v.epochs if r.get("fid") is not None]
+        if e:
+            ax.plot([r["step"] for r in e], [r["fid"] for r in e], color=color, marker=".", lw=1, label=v.name)
+            best, epoch = v.best_fid
+            at = next(r["step"] for r in e if r["epoch"] == epoch)
+            ax.plot([at], [best], marker="*", ms=14, color=color, ls="none", label=f"{v.name} best.pt (epoch {epoch})")
+        ax.set_title(f"FID per epoch ({e[0].get('fid_protocol', '') if e else 'not tracked'})", fontsize=10)
+    for a in v.alarms:  # where the monitor spoke: a marker on every panel of this run
+        ax.axvline(a["step"], color=color, lw=0.8, ls=(0, (1, 3)))
+    if v.alarms and panel == "losses":
+        first = v.first_alarm
+        ax.annotate(f"alarm: {first['kind']}", (first["step"], 1), xycoords=("data", "axes fraction"),
+                    xytext=(2, -12), textcoords="offset points", fontsize=7, color=color)
+
+
+def save(views: list[RunView], out: str | os.PathLike, **kw) -> Path:
+    from .images import atomic_path
+
+    fig = figure(views, **kw)
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    return out
