@@ -1,4 +1,5 @@
-"""`python -m dcgan VERB`: train, generate, interpolate, fid, stats, push, bench, summary, compare.
+"""`dcgan VERB` (or `python -m dcgan VERB`): train, generate, interpolate, fid, stats, push, bench,
+summary, compare, app.
 
 Thin adapters over the library: parse flags, call one library function, print a short result
 (or one JSON object with --json). The `train` flags are derived from TrainConfig's fields
@@ -256,6 +257,14 @@ def cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(a: argparse.Namespace) -> int:
+    """The browser app, as `python app.py` starts it (for an installed package, which has no app.py)."""
+    from .ui.app import build_app, launch_kwargs
+
+    build_app().launch(server_name=a.host, server_port=a.port, mcp_server=a.mcp or None, **launch_kwargs())
+    return 0
+
+
 def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=None, help="images to sample from a generator side (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
@@ -293,7 +302,10 @@ def _sampling_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
+    ap.add_argument("--version", action="version", version=f"dcgan-studio {__version__}")
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
     p = sub.add_parser("train", help="train a DCGAN into a run directory")
     _train_args(p)
@@ -375,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output .png")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_compare)
+
+    p = sub.add_parser("app", help="open the browser app (Train, Generate, Evaluate)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--mcp", action="store_true", help="also serve the app's tools over MCP "
+                                                      "(same as GRADIO_MCP_SERVER=True)")
+    p.set_defaults(fn=cmd_app)
 
     p = sub.add_parser("stats", help="write pytorch-fid compatible mu/sigma statistics to an .npz")
     p.add_argument("src", help="folder, .zip, demo, celeba or a generator")

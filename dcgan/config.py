@@ -74,23 +74,23 @@ class TrainConfig:
         for f in fields(self):
             choices = f.metadata["choices"]
             if choices and getattr(self, f.name) not in choices:
-                bad.append(f"{f.name} must be one of {', '.join(map(str, choices))} (got {getattr(self, f.name)!r})")
+                bad.append(f"{f.name} must be one of {', '.join(map(str, choices))} (got {_show(getattr(self, f.name))})")
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            bad.append(f"epochs must be >= 1 (got {self.epochs})")
+            bad.append(f"epochs must be >= 1 (got {_show(self.epochs)})")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            bad.append(f"batch size must be >= 1 (got {self.batch_size})")
+            bad.append(f"batch size must be >= 1 (got {_show(self.batch_size)})")
         if not (math.isfinite(self.lr) and 0 < self.lr < 1):
-            bad.append(f"lr must be a finite number in (0, 1) (got {self.lr})")
+            bad.append(f"lr must be a finite number in (0, 1) (got {_show(self.lr)})")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             bad.append("betas must lie in [0, 1)")
         if not (isinstance(self.seed, int) and 0 <= self.seed < 1 << 63):
-            bad.append(f"seed must be a whole number from 0 to 2^63 - 1 (got {self.seed})")
+            bad.append(f"seed must be a whole number from 0 to 2^63 - 1 (got {_show(self.seed)})")
         if self.max_images is not None and self.max_images < 1:
             bad.append("max_images must be >= 1")
         if self.log_every < 1:
             bad.append("log_every must be >= 1")
         if not 1 <= self.n_samples <= 1024:
-            bad.append(f"n_samples must lie in 1..1024 (got {self.n_samples})")
+            bad.append(f"n_samples must lie in 1..1024 (got {_show(self.n_samples)})")
         if not (math.isfinite(self.ckpt_every_s) and self.ckpt_every_s > 0):
             bad.append("ckpt_every_s must be a positive number of seconds")
         if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
@@ -144,7 +144,7 @@ class TrainConfig:
             try:
                 out[name] = _convert(hints[name], v)
             except (TypeError, ValueError, OverflowError):
-                raise ConfigError(f"{name} must be {_type_word(hints[name])} (got {v!r})") from None
+                raise ConfigError(f"{name} must be {_type_word(hints[name])} (got {_show(v)})") from None
         return cls(**out)
 
     def command(self, out: str = "RUN_DIR", epochs: int | None = None) -> str:
@@ -161,6 +161,12 @@ class TrainConfig:
             else:
                 parts.append(f"{flag} {value}")
         return " ".join(parts)
+
+
+def _show(v) -> str:
+    """A value for a message: its repr, cut short (a form may send 5,000 characters)."""
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _convert(tp, v):

@@ -28,7 +28,7 @@ def parse(names: str | None) -> list[str]:
     if unknown:
         from .errors import ConfigError
 
-        raise ConfigError(f"track must be a comma list of {', '.join(KNOWN)} (got {names!r})")
+        raise ConfigError(f"track must be a comma list of {', '.join(KNOWN)} (got {str(names)[:40]!r})")
     return list(dict.fromkeys(out))
 
 

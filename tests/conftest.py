@@ -1,5 +1,7 @@
-"""Shared fixtures: a private data cache per test session and tiny image folders made on the spot."""
+"""Shared fixtures: a private data cache per test session, tiny image folders made on the spot, and
+the real app launched on loopback (driven through gradio_client)."""
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +41,44 @@ def make_images(folder: Path, n: int, size: int = 40, seed: int = 0, ext: str = 
 def image_folder(tmp_path) -> Path:
     make_images(tmp_path / "imgs", 24)
     return tmp_path / "imgs"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_app(tmp_path_factory, **launch):
+    """(client, runs folder, url, close): the app on a free loopback port, runs in a fresh folder."""
+    from gradio_client import Client
+
+    from dcgan.inception import make_random_weights
+
+    runs = tmp_path_factory.mktemp("runs")
+    weights = make_random_weights(tmp_path_factory.mktemp("w") / "fid.pth")
+    saved = {k: os.environ.get(k) for k in ("DCGAN_RUNS_DIR", "DCGAN_FID_WEIGHTS")}
+    os.environ.update(DCGAN_RUNS_DIR=str(runs), DCGAN_FID_WEIGHTS=str(weights))
+    from dcgan.ui import train_tab
+    from dcgan.ui.app import build_app, launch_kwargs
+
+    demo = build_app()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
+                            quiet=True, **{**launch_kwargs(), **launch})
+    client = Client(url, verbose=False)
+
+    def close():
+        train_tab.SUPERVISOR.stop()
+        demo.close()
+        torch.set_num_threads(min(2, os.cpu_count() or 1))
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+    return client, runs, url, close
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    client, runs, _, close = launch_app(tmp_path_factory)
+    yield client, runs
+    close()

@@ -1,46 +1,15 @@
 """The real app, launched on loopback and driven through gradio_client, as a script would."""
 import io
 import os
-import socket
 import time
 import zipfile
 
 import pytest
 from PIL import Image
 
-from dcgan.inception import make_random_weights
 from tests.conftest import make_images
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from gradio_client import Client
-
-    runs = tmp_path_factory.mktemp("runs")
-    weights = make_random_weights(tmp_path_factory.mktemp("w") / "fid.pth")
-    saved = {k: os.environ.get(k) for k in ("DCGAN_RUNS_DIR", "DCGAN_FID_WEIGHTS")}
-    os.environ.update(DCGAN_RUNS_DIR=str(runs), DCGAN_FID_WEIGHTS=str(weights))
-    from dcgan.ui import train_tab
-    from dcgan.ui.app import build_app, launch_kwargs
-
-    demo = build_app()
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(),
-                            quiet=True, **launch_kwargs())
-    client = Client(url, verbose=False)
-    yield client, runs
-    train_tab.SUPERVISOR.stop()
-    demo.close()
-    __import__('torch').set_num_threads(min(2, os.cpu_count() or 1))
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 DEMO = "Bundled demo generator"
