@@ -176,13 +176,18 @@ def run_summary(run: RunDir) -> dict:
             "fid_last": fids[-1] if fids else None, "fid_best": best}
 
 
-def model_card(run: RunDir, repo_id: str | None = None, extra: str = "") -> str:
+def model_card(run: RunDir, repo_id: str | None = None, extra: str = "", bundled: str | None = None) -> str:
+    """The model card of a run, for the Hub (repo_id) or as one of the bundled generators (bundled)."""
     from huggingface_hub import ModelCardData
 
     from .config import TrainConfig
 
     cfg, s = run.read_config(), run_summary(run)
-    name = repo_id or "dcgan-generator"
+    name = repo_id or (f"DCGAN Studio's bundled {bundled} generator" if bundled else "dcgan-generator")
+    ref = repo_id or bundled or "dcgan-generator"
+    load = (f'from dcgan.hub import load_generator  # DCGAN Studio\ng = load_generator("{bundled}")'
+            if bundled and not repo_id else
+            f'from dcgan.models import Generator  # DCGAN Studio\ng = Generator.from_pretrained("{ref}")')
     data = ModelCardData(license="apache-2.0", library_name="dcgan-studio", pipeline_tag="unconditional-image-generation",
                          tags=["gan", "dcgan", "unconditional-image-generation", "pytorch_model_hub_mixin"])
     f = lambda v, p=4: "n/a" if v is None else f"{v:.{p}f}"  # noqa: E731
@@ -210,12 +215,11 @@ A DCGAN generator (Radford et al., 2015) trained with DCGAN Studio on `{cfg.get(
 
 ```python
 import torch
-from dcgan.models import Generator  # DCGAN Studio
-g = Generator.from_pretrained("{name}")
-images = g(torch.randn(16, g.nz, 1, 1))  # (16, 3, {cfg.get('image_size')}, {cfg.get('image_size')}) in (-1, 1)
+{load}
+images = g(torch.randn(16, g.nz, 1, 1))  # (16, {cfg.get('nc', 3)}, {cfg.get('image_size')}, {cfg.get('image_size')}) in (-1, 1)
 ```
 
-or `python -m dcgan generate --checkpoint {name} --n 64 --out grid.png`.
+or `dcgan generate --checkpoint {ref} --n 64 --out grid.png`.
 
 ## Training
 
@@ -242,7 +246,7 @@ images): {f(s['diversity_ratio'], 2)}. FID: {fid}.
 
 
 def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | None = None,
-          gif_every: int = 1, gif_scale: float = 1.0, extra: str = "") -> Path:
+          gif_every: int = 1, gif_scale: float = 1.0, extra: str = "", bundled: str | None = None) -> Path:
     """Everything a Hub repo of this run holds, in `dest`: weights, config, card, samples, GIF, metrics."""
     import shutil
 
@@ -261,7 +265,7 @@ def stage(run_dir: str | os.PathLike, dest: str | os.PathLike, repo_id: str | No
         shutil.copyfile(samples[-1], dest / "samples.png")
         picked = samples[::gif_every] + ([samples[-1]] if (len(samples) - 1) % gif_every else [])
         write_grid_gif(picked, dest / "progress.gif", scale=lambda im: gif_scale, duration_ms=200, hold=4)
-    (dest / "README.md").write_text(model_card(run, repo_id, extra))
+    (dest / "README.md").write_text(model_card(run, repo_id, extra, bundled))
     return dest
 
 

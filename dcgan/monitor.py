@@ -119,3 +119,19 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
             alarms.append(Alarm("mode_collapse", f"Possible mode collapse: the fixed-noise samples show {why}.",
                                 REMEDIES["mode_collapse"]))
     return signals, alarms
+
+
+def replay(records: list[dict]) -> list[dict]:
+    """What the monitor would have said at each epoch end of a run, from its metrics.jsonl records
+    alone: [{"epoch", "step", "signals", "alarms"}]. The trainer calls `check` the same way."""
+    steps, best, out = [], None, []
+    for r in records:
+        if r.get("kind") == "step":
+            steps.append(r)
+        elif r.get("kind") == "epoch" and r.get("diversity_ratio") is not None:
+            ratio = r["diversity_ratio"]
+            signals, alarms = check(steps, ratio, best, fresh_ratio=r.get("fresh_diversity_ratio"))
+            best = ratio if best is None else max(best, ratio)
+            out.append({"epoch": r["epoch"], "step": r["step"], "signals": signals,
+                        "alarms": [a.to_dict() for a in alarms]})
+    return out

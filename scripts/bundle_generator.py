@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     dest = hub.BUNDLED[args.name]
     shutil.rmtree(dest, ignore_errors=True)
-    hub.stage(args.run_dir, dest, repo_id=None, gif_every=args.gif_every, gif_scale=0.5,
+    hub.stage(args.run_dir, dest, repo_id=None, gif_every=args.gif_every, gif_scale=0.5, bundled=args.name,
               extra=diversity_note(args.run_dir, args.name) + (f"\n{args.note}\n" if args.note else ""))
     for p in sorted(dest.iterdir()):
         print(f"{p.stat().st_size / 1e6:7.2f} MB  {p.name}")

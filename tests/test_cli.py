@@ -88,3 +88,29 @@ def test_train_flags_reach_the_config(tmp_path):
     again = from_args(build_parser().parse_args(cfg.command(out=str(tmp_path)).split()[3:]))
     same = [f.name for f in fields(TrainConfig) if not f.metadata["on_resume"] or f.name == "epochs"]
     assert {k: getattr(again, k) for k in same} == {k: getattr(cfg, k) for k in same}
+
+
+def test_summary_is_the_papers_table():
+    t = json.loads(dcgan("summary", "--json").stdout)
+    assert t["generator"]["params"] == 3_576_704 and t["discriminator"]["params"] == 2_765_568
+    shapes = [layer["output_shape"] for layer in t["generator"]["layers"] if layer["type"] == "ConvTranspose2d"]
+    assert shapes == [[512, 4, 4], [256, 8, 8], [128, 16, 16], [64, 32, 32], [3, 64, 64]]
+    first = t["discriminator"]["layers"][0]
+    assert (first["kernel"], first["stride"], first["padding"], first["output_shape"]) == (4, 2, 1, [64, 32, 32])
+    assert sum(layer["params"] for layer in t["generator"]["layers"]) == t["generator"]["params"]
+    half = json.loads(dcgan("summary", "--half", "--image-size", "128", "--channels", "1", "--json").stdout)
+    assert half["generator"]["layers"][-2]["output_shape"] == [1, 128, 128]
+    assert "| # | layer |" in dcgan("summary").stdout
+
+
+def test_compare_two_runs_draws_a_picture_and_names_what_differs(image_folder, tmp_path):
+    common = ["--data", image_folder, "--ngf", 8, "--ndf", 8, "--batch-size", 8, "--max-images", 16,
+              "--image-size", 32, "--epochs", 1]
+    dcgan("train", *common, "--out", tmp_path / "a")
+    dcgan("train", *common, "--out", tmp_path / "b", "--no-flip", "--lr", "0.0005")
+    res = json.loads(dcgan("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c.png", "--json").stdout)
+    assert res["runs"] == ["a", "b"] and set(res["differing"]) == {"flip", "lr"}
+    with Image.open(tmp_path / "c.png") as im:
+        assert im.width >= 1000 and im.height >= 600
+    proc = dcgan("compare", tmp_path / "a", tmp_path / "nope", "--out", tmp_path / "d.png", check=False)
+    assert proc.returncode == 2 and "not a run directory" in proc.stderr

@@ -1,0 +1,72 @@
+"""Screenshots of the app in Debian's headless Chromium, for a person to look at (and for docs/).
+
+    python -m scripts.screenshots --runs RUNS_DIR --compare RUN_A RUN_B --out docs/
+
+Launches the app on loopback with RUNS_DIR as its runs folder, then captures: the Generate tab as
+it opens (before any click), the Train tab's architecture table, and the Compare runs view of the
+two named runs. Needs `chromium` (apt) and playwright (pip); never downloads a browser.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, required=True)
+    ap.add_argument("--compare", nargs="+", default=[])
+    ap.add_argument("--out", type=Path, default=Path("docs"))
+    ap.add_argument("--port", type=int, default=7871)
+    args = ap.parse_args()
+    os.environ["DCGAN_RUNS_DIR"] = str(args.runs)
+    from playwright.sync_api import sync_playwright
+
+    from dcgan.ui.app import build_app, launch_kwargs
+
+    demo = build_app()
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=args.port, quiet=True,
+                            **launch_kwargs())
+    args.out.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="networkidle")
+            page.get_by_role("tab", name="Generate").click()
+            page.locator("img[alt='seed 63']").wait_for(timeout=60_000)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(args.out / "app-generate-on-load.png"), full_page=True)
+
+            page.get_by_role("tab", name="Train").click()
+            page.get_by_text("Architecture (the paper's table for these settings)").click()
+            page.get_by_text("3,072").first.wait_for(timeout=30_000)  # the last layer's parameters
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(args.out / "app-architecture.png"), full_page=True)
+
+            if args.compare:
+                page.get_by_role("tab", name="Compare runs").click()
+                box = page.get_by_label("Runs")
+                for name in args.compare:
+                    box.click()
+                    box.fill(name)
+                    box.press("Enter")
+                page.get_by_role("button", name="Compare", exact=True).click()
+                page.get_by_text("first alarm").or_(page.get_by_text("no alarm")).first.wait_for(timeout=120_000)
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(args.out / "app-compare.png"), full_page=True)
+            browser.close()
+    finally:
+        demo.close()
+    for f in sorted(args.out.glob("app-*.png")):
+        print(f"{f.stat().st_size / 1e3:7.0f} kB  {f}")
+
+
+if __name__ == "__main__":
+    main()
