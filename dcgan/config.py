@@ -55,7 +55,7 @@ class TrainConfig:
     seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid")
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
-    precision: str = setting("fp32", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
+    precision: str = setting("auto", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
                              "AVX512-BF16 or AMX, fp32 elsewhere (config.json records the one used)",
                              choices=("auto", "fp32", "bf16"))
     compile: bool = setting(False, "torch.compile G and D (worth it on GPUs for long runs)", on_resume=True)

@@ -1,43 +1,56 @@
 """Mode-collapse and divergence signals, computed from what training already measures.
 
-Pure functions over the metric stream (the step records of metrics.jsonl) and the fixed-noise
-samples of each epoch; no training, no I/O. `check` returns the current signal values and the
-alarms they raise, each in plain words with the usual remedies. Thresholds are deliberately
-conservative: a healthy DCGAN's losses swing a lot, and a false alarm teaches people to ignore
-the real one.
+Pure functions over the metric stream (the step records of metrics.jsonl) and the samples of each
+epoch; no training, no I/O. `check` returns the current signal values and the alarms they raise,
+each in plain words with remedies in the order most likely to help that run (it is told the run's
+settings). `replay` runs `check` over a recorded run, epoch by epoch, exactly as training does.
+
+The rules were calibrated on real runs of this trainer on the bundled faces (the collapse study in
+the README; their metrics are tests/fixtures/collapse/, replayed by tests/test_monitor.py): every
+run whose grids went wrong alarms within a few epochs of it, and no healthy run alarms, including a
+half-width run that stalled for its first 300 steps (D sure of everything, one grey tile for every
+latent) and recovered on its own. What separated them:
+
+  * lost variety: a collapsing run first learns variety (its samples' diversity reaches 0.3 of
+    the real images' or more) and then loses it (below half its best, on the fixed latents and on
+    fresh ones, two epochs running). Immature runs dip before they reach 0.3 (the emoji run: 0.28,
+    then 0.14); healthy ones dip by a third at most.
+  * no variety: still below 0.35 after 1,000 steps (healthy runs on the faces and emoji passed
+    0.35 by step ~700).
+  * artefacts: too high a learning rate saturates pixels (colour blow-outs, checkerboards): the
+    samples' share of pure-extreme pixel values goes far above the real images' (0.33-0.48 vs 0.03).
+  * D dominating: D(x) ~ 1 and D(G(z)) ~ 0 for several hundred steps is normal in the first ~600
+    steps (the stall above), so it is judged only after 600 steps.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 WINDOW_STEPS = 300  # "several hundred steps": shorter bursts are normal GAN dynamics
-# Sample diversity is judged only after this many steps. On the demo set it climbs from 0.03 to
-# ~0.5 of the real data's over the first ~1,000 steps with dips on the way (seen: 0.14 at step
-# 315), so earlier alarms would call an immature model collapsed.
-DIVERSITY_WARMUP_STEPS = 1000
-COLLAPSE_RATIO = 0.35  # sample diversity below this fraction of the real data's
-REMEDIES = {
-    "d_wins": "use half channels (--half, or a smaller --ndf), keep random flips on, lower D's learning rate, "
-              "or add one-sided label smoothing (real label 0.9)",
-    "g_wins": "D is being fooled trivially: check the data (a tiny or constant dataset?), "
-              "lower G's learning rate, or widen D",
-    "d_saturated": "D separates real from fake perfectly, so G gets no gradient: use half channels, "
-                   "keep flips on, lower the learning rate, or smooth the real labels",
-    "mode_collapse": "the fixed-noise samples look alike: restart from an earlier checkpoint with "
-                     "half channels and random horizontal flips, or a lower learning rate",
-}
+STALL_STEPS = 600  # D-dominance is judged after this: healthy runs stall for ~300 steps at first
+DIVERSITY_WARMUP_STEPS = 1000  # "no variety" is judged after this (healthy runs pass 0.35 by ~700)
+COLLAPSE_RATIO = 0.35  # sample diversity below this fraction of the real data's: no variety
+LEARNED_RATIO = 0.3  # a run whose samples reached this much variety had learned some
+LOST_FRACTION = 0.5  # ... and lost it when it falls below this fraction of its best
+SATURATION_EXCESS = 0.15  # samples' extreme-pixel share above the real images' by this much ...
+SATURATION_FACTOR = 3.0  # ... and this many times: artefacts
+SMALL_DATA = 2000  # fewer images than this: D can memorise them (DiffAugment's setting)
 
 
 @dataclass
 class Alarm:
-    kind: str
+    kind: str  # lost_variety | no_variety | artefacts | d_wins | d_saturated | g_wins
     message: str
-    remedy: str
+    remedies: list[str] = field(default_factory=list)
+
+    @property
+    def remedy(self) -> str:
+        return "; ".join(self.remedies)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"kind": self.kind, "message": self.message, "remedy": self.remedy}
 
     def __str__(self) -> str:
         return f"{self.message} Try: {self.remedy}."
@@ -56,6 +69,48 @@ def diversity(samples: torch.Tensor) -> float:
     """Mean pairwise L2 distance between images (N, C, H, W), N >= 2, in (-1, 1)."""
     return float(pairwise_distance(samples.detach().cpu()))
 
+
+def saturation(images: torch.Tensor) -> float:
+    """Share of channel values within 8/255 of black or white; images uint8, or float in (-1, 1)."""
+    x = images.detach().cpu()
+    if x.dtype != torch.uint8:
+        x = ((x.float() + 1) * 127.5).round().clamp(0, 255)
+    x = x.float()
+    return float(((x <= 8) | (x >= 247)).float().mean())
+
+
+# ---------------------------------------------------------------- remedies, most likely first
+
+def _remedies(kind: str, ctx: dict) -> list[str]:
+    small = 0 < ctx.get("n_images", SMALL_DATA) < SMALL_DATA
+    augmented = ctx.get("augment", "none") not in ("none", "", None)
+    half = ctx.get("ngf", 64) <= 32 and ctx.get("ndf", 64) <= 32
+    flips = ctx.get("flip", True)
+    lr = ctx.get("lr", 2e-4)
+    augment = ("add differentiable augmentation (--augment color,translation,cutout): with only "
+               f"{ctx.get('n_images')} images D memorises them and G is left chasing what D still accepts")
+    blog = "the blog's fix: half the channels (--half) and random horizontal flips (--flip)"
+    out: list[str] = []
+    if kind in ("lost_variety", "no_variety", "d_wins", "d_saturated"):
+        if small and not augmented:
+            out.append(augment)
+        if not (half and flips):
+            out.append(blog)
+        if lr > 2e-4 * 1.01:
+            out.append(f"the paper's learning rate (--lr 0.0002; this run uses {lr:g})")
+        out.append("a lower learning rate for D, or one-sided label smoothing (real label 0.9)")
+        if kind in ("lost_variety", "no_variety"):
+            out.append("more (or more varied) training images")
+    elif kind == "artefacts":
+        out.append(f"a lower learning rate: the paper's --lr 0.0002{f' (this run uses {lr:g})' if lr > 2.2e-4 else ''}")
+        out.append("Adam's beta1 at the paper's 0.5 (--beta1 0.5)")
+        out.append("restart: a run this far off rarely recovers")
+    elif kind == "g_wins":
+        out += ["check the data (a tiny or near-constant dataset?)", "a lower learning rate for G, or a wider D"]
+    return out
+
+
+# ---------------------------------------------------------------- the signals
 
 def _window(steps: list[dict], window_steps: int) -> list[dict]:
     if not steps:
@@ -80,17 +135,27 @@ def _frac(win: list[dict], key: str, pred) -> float:
 
 
 def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: float | None = None,
-          window_steps: int = WINDOW_STEPS, fresh_ratio: float | None = None) -> tuple[dict, list[Alarm]]:
-    """Signals and alarms from step records (step, loss_d, loss_g, d_real, d_fake).
+          window_steps: int = WINDOW_STEPS, fresh_ratio: float | None = None, sat: float | None = None,
+          real_sat: float | None = None, context: dict | None = None, best_epoch: int | None = None,
+          previous_ratio: float | None = None) -> tuple[dict, list[Alarm]]:
+    """Signals and alarms at an epoch's end.
 
-    diversity_ratio: this epoch's sample diversity / the real data's; best_ratio: the best seen.
-    The diversity alarm waits for DIVERSITY_WARMUP_STEPS: early samples are near-constant
-    because the model is immature (and BatchNorm's running statistics still settling), not
-    because it collapsed.
+    steps: the step records so far (step, loss_d, loss_g, d_real, d_fake, ...); diversity_ratio:
+    this epoch's fixed-noise sample diversity over the real images'; best_ratio (and best_epoch):
+    the best before this epoch; previous_ratio: the last epoch's (variety must stay lost two epochs
+    running); fresh_ratio: the same measure on fresh latents; sat, real_sat: the
+    samples' and the real images' share of extreme pixel values; context: the run's settings
+    (n_images, ngf, ndf, flip, augment, lr), which order the remedies.
     """
+    ctx = context or {}
     signals: dict = {}
     alarms: list[Alarm] = []
     win = _window(steps, window_steps)
+    step = steps[-1]["step"] if steps else 0
+
+    def alarm(kind: str, message: str) -> None:
+        alarms.append(Alarm(kind, message, _remedies(kind, ctx)))
+
     if win:
         ld, lg = [r["loss_d"] for r in win], [r["loss_g"] for r in win]
         signals["loss_d_low_frac"] = _frac(win, "loss_d", lambda v: v < 0.1)
@@ -99,39 +164,61 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
         signals["loss_d_slope"] = _slope(ld)
         signals["d_real_mean"] = sum(r["d_real"] for r in win) / len(win)
         signals["d_fake_mean"] = sum(r["d_fake"] for r in win) / len(win)
+        if win[0].get("batch_diversity") is not None:
+            signals["batch_diversity"] = sum(r["batch_diversity"] for r in win) / len(win)
         span = f"the last {win[-1]['step'] - win[0]['step']} steps"
-        if signals["loss_d_low_frac"] > 0.9 and sum(lg) / len(lg) > 4 and signals["loss_g_slope"] >= 0:
-            alarms.append(Alarm("d_wins", f"The discriminator is winning: its loss has been near 0 "
-                                f"for {span} while the generator's loss keeps climbing.", REMEDIES["d_wins"]))
+        if step >= STALL_STEPS:
+            if signals["loss_d_low_frac"] > 0.9 and sum(lg) / len(lg) > 4 and signals["loss_g_slope"] >= 0:
+                alarm("d_wins", f"The discriminator is winning: its loss has been near 0 for {span} while the "
+                                "generator's keeps climbing, so G learns almost nothing.")
+            if signals["d_real_mean"] > 0.95 and signals["d_fake_mean"] < 0.05:
+                alarm("d_saturated", f"D(x) is about 1 and D(G(z)) about 0 over {span}: D tells real from "
+                                     "generated perfectly and G's gradient carries little.")
         if signals["loss_g_low_frac"] > 0.9 and sum(ld) / len(ld) > 2 and signals["loss_d_slope"] >= 0:
-            alarms.append(Alarm("g_wins", f"The generator's loss has been near 0 for {span} while the "
-                                "discriminator's keeps climbing.", REMEDIES["g_wins"]))
-        if signals["d_real_mean"] > 0.95 and signals["d_fake_mean"] < 0.05:
-            alarms.append(Alarm("d_saturated", f"D(x) is about 1 and D(G(z)) about 0 over {span}.",
-                                REMEDIES["d_saturated"]))
+            alarm("g_wins", f"The generator's loss has been near 0 for {span} while the discriminator's keeps "
+                            "climbing: D is fooled trivially.")
     if diversity_ratio is not None:
         signals["diversity_ratio"] = diversity_ratio
-        trained = bool(steps) and steps[-1]["step"] >= DIVERSITY_WARMUP_STEPS
-        fell = best_ratio is not None and best_ratio > 0 and diversity_ratio < 0.5 * best_ratio
-        if trained and (diversity_ratio < COLLAPSE_RATIO or fell):
-            why = (f"only {diversity_ratio:.0%} of the real images' variety" if not fell else
-                   f"down to {diversity_ratio:.0%} of the real images' variety from {best_ratio:.0%}")
-            alarms.append(Alarm("mode_collapse", f"Possible mode collapse: the fixed-noise samples show {why}.",
-                                REMEDIES["mode_collapse"]))
+        if fresh_ratio is not None:
+            signals["fresh_diversity_ratio"] = fresh_ratio
+        lowest = min(diversity_ratio, fresh_ratio) if fresh_ratio is not None else diversity_ratio
+        highest = max(diversity_ratio, fresh_ratio) if fresh_ratio is not None else diversity_ratio
+        learned = best_ratio is not None and best_ratio >= LEARNED_RATIO
+        still = previous_ratio is None or previous_ratio < LOST_FRACTION * (best_ratio or 0)
+        if learned and highest < LOST_FRACTION * best_ratio and still:
+            at = f" at epoch {best_epoch}" if best_epoch else ""
+            alarm("lost_variety", f"Mode collapse: the samples have lost their variety ({lowest:.0%} of the real "
+                                  f"images', down from {best_ratio:.0%}{at}); G now draws nearly the same picture "
+                                  "for every latent.")
+        elif step >= DIVERSITY_WARMUP_STEPS and highest < COLLAPSE_RATIO:
+            alarm("no_variety", f"Possible mode collapse: after {step} steps the samples show only {highest:.0%} "
+                                "of the real images' variety.")
+    if sat is not None:
+        signals["saturation"] = sat
+        if real_sat is not None:
+            signals["real_saturation"] = real_sat
+            if sat > real_sat + SATURATION_EXCESS and sat > SATURATION_FACTOR * real_sat:
+                alarm("artefacts", f"The samples are burnt out: {sat:.0%} of their pixel values sit at pure black "
+                                   f"or white against {real_sat:.0%} in the real images (colour blow-outs, "
+                                   "checkerboards): the updates are too large.")
     return signals, alarms
 
 
-def replay(records: list[dict]) -> list[dict]:
+def replay(records: list[dict], context: dict | None = None) -> list[dict]:
     """What the monitor would have said at each epoch end of a run, from its metrics.jsonl records
     alone: [{"epoch", "step", "signals", "alarms"}]. The trainer calls `check` the same way."""
-    steps, best, out = [], None, []
+    steps, best, best_epoch, previous, out = [], None, None, None, []
     for r in records:
         if r.get("kind") == "step":
             steps.append(r)
         elif r.get("kind") == "epoch" and r.get("diversity_ratio") is not None:
             ratio = r["diversity_ratio"]
-            signals, alarms = check(steps, ratio, best, fresh_ratio=r.get("fresh_diversity_ratio"))
-            best = ratio if best is None else max(best, ratio)
+            signals, alarms = check(steps, ratio, best, fresh_ratio=r.get("fresh_diversity_ratio"),
+                                    sat=r.get("saturation"), real_sat=r.get("real_saturation"), context=context,
+                                    best_epoch=best_epoch, previous_ratio=previous)
+            if best is None or ratio > best:
+                best, best_epoch = ratio, r["epoch"]
+            previous = ratio
             out.append({"epoch": r["epoch"], "step": r["step"], "signals": signals,
                         "alarms": [a.to_dict() for a in alarms]})
     return out

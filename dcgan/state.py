@@ -7,8 +7,8 @@ it, the fixed noise of the sample grids, the metrics so far and the best diversi
 `to_checkpoint` turns it into tensors and plain containers only, so a checkpoint loads with
 `torch.load(weights_only=True)`; `TrainState.create` builds a fresh state or restores one.
 Checkpoint keys: config, G, D, opt_g, opt_d, epoch, step, step_in_epoch, epoch_perm, rng (the
-order RNG), rank_rng (the noise RNG of each rank), fixed_noise, metrics, best_diversity, best_fid,
-world_size.
+order RNG), rank_rng (the noise RNG of each rank), fixed_noise, metrics, best_diversity,
+best_diversity_epoch, best_fid, world_size.
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class TrainState:
     perm: torch.Tensor | None = None  # this epoch's order, kept across a mid-epoch checkpoint
     metrics: list[dict] = field(default_factory=list)
     best_diversity: float | None = None
+    best_diversity_epoch: int | None = None
     best_fid: float | None = None
 
     @classmethod
@@ -76,7 +77,8 @@ class TrainState:
         return cls(g, d, opt_g, opt_d, order_rng, noise_rng, fixed_noise=checkpoint["fixed_noise"],
                    epoch=checkpoint["epoch"], step=checkpoint["step"], step_in_epoch=checkpoint["step_in_epoch"],
                    perm=checkpoint["epoch_perm"], metrics=list(checkpoint["metrics"]),
-                   best_diversity=checkpoint["best_diversity"], best_fid=checkpoint.get("best_fid"))
+                   best_diversity=checkpoint["best_diversity"], best_fid=checkpoint.get("best_fid"),
+                   best_diversity_epoch=checkpoint.get("best_diversity_epoch"))
 
     def to_checkpoint(self, run_config: dict, dist: Dist, step_in_epoch: int = 0,
                       perm: torch.Tensor | None = None) -> dict:
@@ -86,5 +88,6 @@ class TrainState:
                 "step": self.step, "step_in_epoch": step_in_epoch,
                 "epoch_perm": None if perm is None else perm.cpu(), "rng": self.order_rng.get_state(),
                 "rank_rng": dist.gather(self.noise_rng.get_state()), "fixed_noise": self.fixed_noise,
-                "metrics": self.metrics, "best_diversity": self.best_diversity, "best_fid": self.best_fid,
+                "metrics": self.metrics, "best_diversity": self.best_diversity,
+                "best_diversity_epoch": self.best_diversity_epoch, "best_fid": self.best_fid,
                 "world_size": dist.world}

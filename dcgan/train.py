@@ -100,8 +100,9 @@ class Trainer:
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
         self.steps_seen = [m for m in self.state.metrics if m.get("kind") == "step"]
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
-        # diversity of real images, on a fixed subset, as the yardstick for the samples'
-        self.real_div = monitor.diversity(to_float(self.images[pick.to(self.images.device)].cpu()))
+        # diversity and extreme-pixel share of real images, on a fixed subset: the samples' yardsticks
+        real = self.images[pick.to(self.images.device)].cpu()
+        self.real_div, self.real_sat = monitor.diversity(to_float(real)), monitor.saturation(real)
         self.fid = _fid_tracker(cfg, self.device) if cfg.fid_every and self.dist.main else None
         self.trackers = Trackers(cfg.track if self.dist.main else "", self.run.path, self.run_config)
         self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
@@ -242,10 +243,15 @@ class Trainer:
         fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
                                                 FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
         fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
-        signals, alarms = monitor.check(self.steps_seen, ratio, st.best_diversity, fresh_ratio=fresh_ratio)
-        st.best_diversity = ratio if st.best_diversity is None else max(st.best_diversity, ratio)
+        sat = monitor.saturation(samples)
+        signals, alarms = monitor.check(self.steps_seen, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
+                                        real_sat=self.real_sat, context=self.run_config,
+                                        best_epoch=st.best_diversity_epoch, previous_ratio=self.previous_ratio())
+        if st.best_diversity is None or ratio > st.best_diversity:
+            st.best_diversity, st.best_diversity_epoch = ratio, st.epoch
         erec = {"kind": "epoch", "epoch": st.epoch, "step": st.step, "diversity_ratio": ratio,
-                "fresh_diversity_ratio": fresh_ratio, "signals": signals, "alarms": [a.to_dict() for a in alarms]}
+                "fresh_diversity_ratio": fresh_ratio, "saturation": sat, "real_saturation": self.real_sat,
+                "signals": signals, "alarms": [a.to_dict() for a in alarms]}
         improved = False
         if self.fid and (st.epoch % cfg.fid_every == 0 or st.epoch == cfg.epochs):
             erec["fid"], erec["fid_protocol"] = self.fid(st.g)
@@ -266,6 +272,11 @@ class Trainer:
         for w in self.trackers.take_warnings():
             yield {"type": "warning", "message": w}
         yield {"type": "checkpoint", "path": str(path), "epoch": st.epoch, "step": st.step}
+
+    def previous_ratio(self) -> float | None:
+        """The last epoch's fixed-noise diversity, from the metrics so far."""
+        last = next((m for m in reversed(self.state.metrics) if m.get("kind") == "epoch"), None)
+        return last.get("diversity_ratio") if last else None
 
     # ------------------------------------------------------------------ the loop
     def _should(self, at_log: bool) -> tuple[bool, bool]:

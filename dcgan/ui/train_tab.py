@@ -88,9 +88,10 @@ def train(data: str = FACES, files: list[str] | None = None, epochs: int = 25, b
                   "track": "tensorboard" if tensorboard else "", **({"data_root": "data"} if src == "celeba" else {})}
         cfg = TrainConfig.coerce(values)
         cfg = cfg.half() if half else cfg
-        progress(0.1, desc="reading the images")
+        progress(0.05, desc="reading the images")
         _, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
-                                 channels=cfg.nc)
+                                 channels=cfg.nc, progress=lambda done, total: progress(
+                                     0.05 + 0.85 * done / max(total, 1), desc=f"decoding images {done}/{total}"))
         progress(0.9, desc="starting the worker")
         SUPERVISOR.start(cfg, run)
     except BaseException:
