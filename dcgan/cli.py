@@ -246,7 +246,7 @@ def cmd_summary(a: argparse.Namespace) -> int:
 def cmd_compare(a: argparse.Namespace) -> int:
     from . import compare
 
-    views = compare.load(a.runs)
+    views = compare.load(a.runs, replay=a.replay_alarms)
     out = compare.save(views, a.out)
     diff = compare.differing(views)
     first = {v.name: v.first_alarm for v in views}
@@ -361,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--ngf", type=int, default=64)
     p.add_argument("--ndf", type=int, default=64)
-    p.add_argument("--steps", type=int, default=None, help="measured training steps (default 5 on CPU, 50 on GPU)")
+    p.add_argument("--steps", type=int, default=None, help="measured training steps (default 10 on CPU, 50 on GPU)")
     p.add_argument("--fid-n", type=int, default=None, help="images for the feature benchmark")
     p.add_argument("--fid-batch-size", type=int, default=16)
     p.add_argument("--weights", default=None, help="FID weights (default: installed ones, else random)")
@@ -385,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="two or more runs' curves overlaid and their grids side by side, as a PNG")
     p.add_argument("runs", nargs="+", help="run directories")
     p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--replay-alarms", action="store_true",
+                   help="show what today's monitor says about the runs, instead of the alarms recorded in training")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_compare)
 

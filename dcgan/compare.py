@@ -39,6 +39,16 @@ class RunView:
         return [{"epoch": e["epoch"], "step": e["step"], **a} for e in self.epochs for a in e.get("alarms", [])]
 
     @property
+    def alarm_onsets(self) -> list[dict]:
+        """Alarms where they started: an epoch whose alarm kind did not fire the epoch before."""
+        out, before = [], set()
+        for e in self.epochs:
+            now = {a["kind"] for a in e.get("alarms", [])}
+            out += [{"epoch": e["epoch"], "step": e["step"], **a} for a in e.get("alarms", []) if a["kind"] not in before]
+            before = now
+        return out
+
+    @property
     def first_alarm(self) -> dict | None:
         return self.alarms[0] if self.alarms else None
 
@@ -49,7 +59,11 @@ class RunView:
         return min(fids) if fids else None
 
 
-def load(paths) -> list[RunView]:
+def load(paths, replay: bool = False) -> list[RunView]:
+    """RunViews of run directories. replay=True replaces the alarms recorded during training with
+    what today's monitor says about the same records (for runs trained before a recalibration)."""
+    from . import monitor
+
     views = []
     for p in paths:
         run = RunDir(p)
@@ -58,6 +72,9 @@ def load(paths) -> list[RunView]:
 
             raise UserError(f"{Path(p).name} is not a run directory (no config.json)")
         recs = run.read_metrics()
+        if replay:
+            now = {e["epoch"]: e["alarms"] for e in monitor.replay(recs, run.read_config())}
+            recs = [{**r, "alarms": now.get(r["epoch"], [])} if r.get("kind") == "epoch" else r for r in recs]
         samples = run.sample_paths()
         views.append(RunView(run.name, run.path, run.read_config(), run.state(),
                              [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"],
@@ -141,7 +158,7 @@ def _draw(ax, panel: str, v: RunView, color: str) -> None:
             at = next(r["step"] for r in e if r["epoch"] == epoch)
             ax.plot([at], [best], marker="*", ms=14, color=color, ls="none", label=f"{v.name} best.pt (epoch {epoch})")
         ax.set_title(f"FID per epoch ({e[0].get('fid_protocol', '') if e else 'not tracked'})", fontsize=10)
-    for a in v.alarms:  # where the monitor spoke: a marker on every panel of this run
+    for a in v.alarm_onsets:  # where the monitor began to speak: a marker on every panel of this run
         ax.axvline(a["step"], color=color, lw=0.8, ls=(0, (1, 3)))
     if v.alarms and panel == "losses":
         first = v.first_alarm
