@@ -75,14 +75,11 @@ class _TensorBoard:
         self.w.close()
 
 
-class _Trackio:
-    def __init__(self, run_path: Path, name: str, config: dict):
-        try:
-            import trackio
-        except ImportError:
-            raise TrackerUnavailable(_missing("trackio")) from None
-        self.trackio = trackio
-        self.run = trackio.init(project=PROJECT, name=name, config=config, resume="allow", embed=False)
+class _RunLogger:
+    """What trackio and W&B share: a run object with log(dict, step) and finish(), and an Image type."""
+
+    run = None
+    image = None
 
     def step(self, rec):
         self.run.log(_scalars(rec, "train"), step=rec["step"])
@@ -91,39 +88,36 @@ class _Trackio:
         vals = _scalars({k: v for k, v in rec.items() if k != "signals"}, "epoch")
         vals["epoch/alarms"] = len(rec.get("alarms", []))
         if grid is not None:
-            vals["samples/fixed_noise"] = self.trackio.Image(grid, caption=f"epoch {rec['epoch']}")
+            vals["samples/fixed_noise"] = self.image(grid, caption=f"epoch {rec['epoch']}")
         self.run.log(vals, step=rec["step"])
 
     def close(self):
         self.run.finish()
 
 
-class _Wandb:
+class _Trackio(_RunLogger):
+    def __init__(self, run_path: Path, name: str, config: dict):
+        try:
+            import trackio
+        except ImportError:
+            raise TrackerUnavailable(_missing("trackio")) from None
+        self.image = trackio.Image
+        self.run = trackio.init(project=PROJECT, name=name, config=config, resume="allow", embed=False)
+
+
+class _Wandb(_RunLogger):
     def __init__(self, run_path: Path, name: str, config: dict):
         try:
             import wandb
         except ImportError:
             raise TrackerUnavailable(_missing("wandb")) from None
-        self.wandb = wandb
+        self.image = wandb.Image
         # the id lives with the run, so a resumed run continues the same W&B run
         id_file = run_path / "wandb_id"
         run_id = id_file.read_text().strip() if id_file.exists() else uuid.uuid4().hex[:12]
         id_file.write_text(run_id)
         self.run = wandb.init(project=PROJECT, name=name, id=run_id, resume="allow", config=config,
                               dir=str(run_path))
-
-    def step(self, rec):
-        self.run.log(_scalars(rec, "train"), step=rec["step"])
-
-    def epoch(self, rec, grid):
-        vals = _scalars({k: v for k, v in rec.items() if k != "signals"}, "epoch")
-        vals["epoch/alarms"] = len(rec.get("alarms", []))
-        if grid is not None:
-            vals["samples/fixed_noise"] = self.wandb.Image(grid, caption=f"epoch {rec['epoch']}")
-        self.run.log(vals, step=rec["step"])
-
-    def close(self):
-        self.run.finish()
 
 
 _KINDS = {"tensorboard": _TensorBoard, "trackio": _Trackio, "wandb": _Wandb}

@@ -45,8 +45,8 @@ def main() -> None:
             page.screenshot(path=str(args.out / "app-generate-on-load.png"), full_page=True)
 
             page.get_by_role("tab", name="Train").click()
-            page.get_by_text("Architecture (the paper's table for these settings)").click()
-            page.get_by_text("3,072").first.wait_for(timeout=30_000)  # the last layer's parameters
+            page.get_by_text("Architecture: the paper's table for these settings").click()
+            page.get_by_text("LeakyReLU(0.2)").first.wait_for(timeout=30_000)  # the table is there
             page.wait_for_timeout(500)
             page.screenshot(path=str(args.out / "app-architecture.png"), full_page=True)
 
@@ -57,8 +57,10 @@ def main() -> None:
                     box.click()
                     box.fill(name)
                     box.press("Enter")
+                page.get_by_label("Ask today's monitor").check()
                 page.get_by_role("button", name="Compare", exact=True).click()
-                page.get_by_text("first alarm").or_(page.get_by_text("no alarm")).first.wait_for(timeout=120_000)
+                page.get_by_text("first alarm at epoch").or_(page.get_by_text(": no alarm")).or_(
+                    page.locator(".toast-body")).first.wait_for(state="visible", timeout=120_000)
                 page.wait_for_timeout(1500)
                 page.screenshot(path=str(args.out / "app-compare.png"), full_page=True)
             browser.close()

@@ -14,13 +14,15 @@ MAX_RUNS = 8
 
 
 @common.user_errors
-def compare(runs: list[str] | None = None):
+def compare(runs: list[str] | None = None, replay_alarms: bool = False):
     """Put training runs side by side: losses, D(x) and D(G(z)), sample diversity and FID overlaid
     on one step axis, each run's newest grid and progress GIF, the settings that differ, and the
     epoch where each run's first alarm fired.
 
     Args:
         runs: names of two or more runs (as /runs lists them); empty compares the two newest runs.
+        replay_alarms: show what today's monitor says about the runs instead of the alarms recorded
+            while they trained (for runs trained before the monitor was recalibrated).
 
     Returns:
         The comparison picture, a gallery of grids and GIFs, a table of differing settings, and a
@@ -33,7 +35,7 @@ def compare(runs: list[str] | None = None):
         raise gr.Error("pick two or more runs to compare (train another run first)")
     if len(names) > MAX_RUNS:
         raise gr.Error(f"compare at most {MAX_RUNS} runs at a time")
-    views = cmp.load([common.run(n).path for n in names])
+    views = cmp.load([common.run(n).path for n in names], replay=bool(replay_alarms))
     out = common.scratch(".png")
     cmp.save(views, out)
     gallery = []
@@ -58,6 +60,8 @@ def build() -> None:
     with gr.Row():
         picked = gr.Dropdown(common.run_names(), multiselect=True, label="Runs", scale=4, allow_custom_value=True)
         refresh = gr.Button("↻ runs", scale=0, min_width=80)
+        replay = gr.Checkbox(False, label="Ask today's monitor", scale=1,
+                             info="re-judge older runs with the current alarm rules")
         go = gr.Button("Compare", variant="primary", scale=1)
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms)", type="filepath", format="png")
     alarms = gr.Markdown()
@@ -65,4 +69,4 @@ def build() -> None:
         gallery = gr.Gallery(label="Newest grids and progress GIFs", columns=4, height=420)
         settings = gr.Dataframe(label="Settings that differ", interactive=False)
     refresh.click(lambda: gr.update(choices=common.run_names()), None, picked, api_visibility="private")
-    go.click(compare, picked, [picture, gallery, settings, alarms], api_name="compare")
+    go.click(compare, [picked, replay], [picture, gallery, settings, alarms], api_name="compare")

@@ -82,8 +82,9 @@ def snapshot(run: RunDir) -> tuple:
         text += f" · {run.status().get('reason', '')}"
     samples = run.sample_paths()
     files = [str(p) for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
+    fid = _fid_panel(run, epochs)
     return (text, losses, probs, str(samples[-1]) if samples else None, str(run.gif) if run.gif.exists() else None,
-            alarm_markdown(epochs), files, diversity, _fid_panel(run, epochs))
+            alarm_markdown(epochs), files, diversity, gr.update(value=fid, visible=fid is not None))
 
 
 EMPTY = ("No runs yet: choose data and press Start.",) + (None,) * 8
@@ -131,7 +132,7 @@ def panel():
     with gr.Row():
         div_plot = gr.LinePlot(x="step", y="value", color="series", height=240,
                                title="Sample diversity / real images' (near 0: collapsed)")
-        fid_img = gr.Image(label="FID per epoch (★ = best.pt)", type="pil", height=240, format="png")
+        fid_img = gr.Image(label="FID per epoch (★ = best.pt)", type="pil", height=240, format="png", visible=False)
     with gr.Row():
         grid = gr.Image(label="Newest fixed-noise grid", type="filepath")
         gif = gr.Image(label="Progress GIF", type="filepath")

@@ -264,9 +264,6 @@ def _build_train(demo: gr.Blocks) -> None:
                 run_name = gr.Dropdown(common.run_names(), label="Run", allow_custom_value=True, scale=3)
                 resume_btn = gr.Button("Resume", scale=1)
             note = gr.Markdown()
-            with gr.Accordion("Architecture (the paper's table for these settings)", open=False):
-                arch = gr.Markdown(summary(64, True, False)[0])
-                arch_json = gr.JSON(visible=False)
             with gr.Accordion("Share a run on the Hugging Face Hub", open=False):
                 if ON_SPACE:
                     gr.LoginButton()
@@ -279,6 +276,10 @@ def _build_train(demo: gr.Blocks) -> None:
                 pushed = gr.Markdown()
         with gr.Column(scale=2):
             outs = live.panel()
+    with gr.Accordion("Architecture: the paper's table for these settings (image size, half channels, grayscale)",
+                      open=False):
+        arch = gr.Markdown(summary(64, True, False)[0])
+        arch_json = gr.JSON(visible=False)
     data.change(lambda c: (gr.update(visible=c == UPLOAD), gr.update(visible=c == HUB_DATA)), data,
                 [files, hub_dataset], api_visibility="private")
     for widget, key in ((size, "size"), (half, "half"), (grayscale, "grayscale")):  # private names: /summary stays free
