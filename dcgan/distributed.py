@@ -24,7 +24,9 @@ class Dist:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        self.on = self.world > 1
+        # under torchrun the group is joined even with one process, so a one-GPU launch runs the
+        # same all-reduce path (over NCCL) that eight GPUs do
+        self.on = self.world > 1 or ("TORCHELASTIC_RUN_ID" in os.environ and "MASTER_ADDR" in os.environ)
         self._owned = False
 
     @property
@@ -42,6 +44,10 @@ class Dist:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
             self._owned = True
         return device
+
+    @property
+    def backend(self) -> str | None:
+        return dist.get_backend() if self.on and dist.is_initialized() else None
 
     def close(self) -> None:
         if self._owned and dist.is_initialized():

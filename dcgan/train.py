@@ -358,7 +358,7 @@ class Trainer:
             done["ranks_in_sync"] = len(set(sums)) == 1
             if main:
                 run.set_status("finished", epoch=st.epoch, epochs=cfg.epochs, world_size=self.dist.world,
-                               ranks_in_sync=done["ranks_in_sync"])
+                               backend=self.dist.backend, ranks_in_sync=done["ranks_in_sync"])
         yield done
 
 

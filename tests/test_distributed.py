@@ -12,8 +12,8 @@ from tests.conftest import REPO, make_images
 pytestmark = pytest.mark.slow
 
 
-def torchrun(*args):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", "-m", "dcgan",
+def torchrun(*args, nproc=2):
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--standalone", "-m", "dcgan",
            "train", *map(str, args), "--batch-size", "4", "--image-size", "32", "--ngf", "8", "--ndf", "8",
            "--log-every", "1", "--json"]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
@@ -39,5 +39,15 @@ def test_two_ranks_stay_in_sync_and_resume(tmp_path):
     assert events[-1]["ranks_in_sync"] is True and events[-1]["epoch"] == 2
     assert [p.name for p in run.sample_paths()] == ["epoch_001.png", "epoch_002.png"]
     assert run.status()["state"] == "finished" and run.status()["world_size"] == 2
+    assert run.status()["backend"] == "gloo"
     steps = [r["step"] for r in run.read_metrics() if r["kind"] == "step"]
     assert steps == sorted(steps) and steps[-1] == 6  # one metrics stream, written by rank 0 alone
+
+
+def test_one_process_under_torchrun_joins_a_group_of_one(tmp_path):
+    """torchrun with one process takes the same all-reduce path (the one-GPU NCCL smoke run's path)."""
+    make_images(tmp_path / "imgs", 8, size=32)
+    events = torchrun("--data", tmp_path / "imgs", "--out", tmp_path / "run", "--epochs", 1, nproc=1)
+    assert events[-1] == {"type": "done", "reason": "finished", "epoch": 1, "step": 2, "ranks_in_sync": True}
+    status = RunDir(tmp_path / "run").status()
+    assert status["world_size"] == 1 and status["backend"] == "gloo"
