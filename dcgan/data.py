@@ -19,6 +19,8 @@ import hashlib
 import io
 import json
 import os
+import queue
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -169,6 +171,48 @@ def decode(source: Source, size: int | None, channels: int = 3, max_images: int 
             yield _collect(pool.map(one, chunk), report)
             if progress:
                 progress(done + len(chunk), total)
+
+
+def prefetch(items: Iterable, depth: int = 2) -> Iterator:
+    """Iterate `items` in a background thread, `depth` ahead, so decoding overlaps whatever the
+    consumer does with each item (a GPU's forward pass). Errors surface in the consumer; leaving the
+    loop early stops the producer."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce():
+        try:
+            for x in items:
+                while not stop.is_set():
+                    try:
+                        q.put((x, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((end, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            q.put((end, e))
+
+    t = threading.Thread(target=produce, daemon=True, name="prefetch")
+    t.start()
+    try:
+        while True:
+            x, err = q.get()
+            if x is end:
+                if err is not None:
+                    raise err
+                return
+            yield x
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(timeout=0.1)
 
 
 def _take(items: Iterable[Item], n: int) -> Iterator[Item]:

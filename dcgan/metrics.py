@@ -110,8 +110,9 @@ class Evaluator:
     def _featurise(self, batches, total: int) -> tuple[F.FeatureStats, F.FeatureStats | None]:
         stats = F.FeatureStats(self.dims, keep=self.keep)
         pr = F.FeatureStats(4096, keep=self.keep, moments=False) if self.vgg is not None else None
+        cuda = self.device.type == "cuda"
         for x in batches:
-            x = x.to(self.device)
+            x = x.pin_memory().to(self.device, non_blocking=True) if cuda else x
             stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
             if pr is not None:
                 pr.update(self.vgg(x).float())
@@ -152,7 +153,9 @@ class Evaluator:
             return Side(spec, "images", int(z["n"]), z["mu"], z["sigma"], z["features"], int(z["lossy"]),
                         {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]), z.get("pr_features"),
                         dict(zip(z["mode_names"].tolist(), z["mode_counts"].tolist())), image_size)
-        stats, pr = self._featurise(_batches_from_source(source, image_size, self.batch_size, channels), source.count)
+        # decoding the next batches overlaps this one's forward pass (a GPU otherwise waits on PIL)
+        batches = datamod.prefetch(_batches_from_source(source, image_size, self.batch_size, channels), depth=3)
+        stats, pr = self._featurise(batches, source.count)
         rep = source.report
         if stats.n == 0:
             raise datamod.DataError(f"none of the {source.count} files in {spec} could be read as an image")

@@ -86,7 +86,12 @@ class Trainer:
         self.run_config = {**cfg.to_dict(), "data_fingerprint": self.report.fingerprint, "n_images": n,
                            "steps_per_epoch": self.steps_per_epoch, "device_used": str(self.device),
                            "world_size": self.dist.world}
-        self.mem = torch.channels_last  # faster on CUDA and, measured, on this CPU's oneDNN too
+        # channels_last: faster on CUDA and, measured, on this CPU's oneDNN too. Except when compiling
+        # on CUDA: inductor in torch 2.11 mis-strides the channels_last weight gradient of G's first
+        # ConvTranspose (seen on an H200: assert_size_stride fails in convolution_backward)
+        self.mem = torch.contiguous_format if cfg.compile and self.device.type == "cuda" else torch.channels_last
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # every step has the same shapes (the partial batch is dropped)
         self.images, self.on_host = self._place(self.images)
         self.state = TrainState.create(cfg, self.device, self.dist, checkpoint, self.mem)
         if self.dist.main:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks in one pass, for a machine with one CUDA device: the GPU tests (training in
+# The GPU checks in one pass, for a machine with one CUDA device: the benchmark against the textbook loop, then the GPU tests (training in
 # fp32/bf16/bf16+compile, the one-GPU torchrun NCCL run, Inception features against pytorch-fid on
-# the GPU), then the benchmark against the textbook loop. Logs and the benchmark's JSON go to
+# the GPU). Logs and the benchmark's JSON go to
 # ${OUT:-gpu-check}/. Each part has its own time limit so one hang cannot take the others' results.
 set -uo pipefail
 out="${OUT:-gpu-check}"
@@ -11,9 +11,6 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out
 python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)" \
   | tee -a "$out/gpu.txt"
 
-timeout "${TEST_LIMIT:-200}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py -rA 2>&1 | tee "$out/tests.log"
-echo "tests exit ${PIPESTATUS[0]}" | tee -a "$out/tests.log"
-
 timeout "${BENCH_LIMIT:-330}" python3 -m dcgan bench --device cuda --fid-n "${FID_N:-1024}" --fid-batch-size 128 \
   --json > "$out/bench.json" 2> "$out/bench.err"
 echo "bench exit $?"
@@ -22,3 +19,7 @@ import json, sys
 from dcgan.bench import table
 print(table(json.load(open(sys.argv[1]))))
 EOF
+
+timeout "${TEST_LIMIT:-200}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py -rA 2>&1 | tee "$out/tests.log"
+echo "tests exit ${PIPESTATUS[0]}" | tee -a "$out/tests.log"
+

@@ -180,3 +180,33 @@ def test_flip_is_seeded_and_per_image():
     flipped = [torch.equal(a[i], x[i].flip(-1)) for i in range(len(x))]
     kept = [torch.equal(a[i], x[i]) for i in range(len(x))]
     assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+
+
+def test_prefetch_keeps_order_raises_in_the_consumer_and_stops_early():
+    import threading
+
+    from dcgan.data import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=2)) == list(range(50))
+
+    def broken():
+        yield 1
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        list(prefetch(broken()))
+
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    for x in prefetch(endless(), depth=2):
+        if x == 3:
+            break
+    assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= 3 + 2 + 2  # at most depth ahead (plus the one in hand) when the loop left
