@@ -12,7 +12,7 @@ python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchv
   | tee -a "$out/gpu.txt"
 
 timeout "${BENCH_LIMIT:-330}" python3 -m dcgan bench --device cuda --fid-n "${FID_N:-1024}" --fid-batch-size 128 \
-  --json > "$out/bench.json" 2> "$out/bench.err"
+  --json > "$out/bench.json" 2> >(grep -v DEBUG | tail -c 20000 > "$out/bench.err")
 echo "bench exit $?"
 python3 - "$out/bench.json" <<'EOF' | tee "$out/bench.txt"
 import json, sys
@@ -20,6 +20,6 @@ from dcgan.bench import table
 print(table(json.load(open(sys.argv[1]))))
 EOF
 
-timeout "${TEST_LIMIT:-200}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py -rA 2>&1 | tee "$out/tests.log"
+timeout "${TEST_LIMIT:-200}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py -rfEs 2>&1 | tee "$out/tests.log"
 echo "tests exit ${PIPESTATUS[0]}" | tee -a "$out/tests.log"
 
