@@ -82,6 +82,13 @@ FAILING = {
     "lr-veryhigh": ("artefacts", 1, 2),  # lr 0.01: colour blow-outs and checkerboards from epoch 1
     "small-paper-noflip": ("lost_variety", 55, 8),  # 300 faces, paper widths, no flips: faces until ~52
     "small-half-flip": ("lost_variety", 105, 6),  # 300 faces, half + flips: faces until ~102
+    # 64 faces, paper widths, no flips, 600 epochs (stopped at 301): blurry faces to ~215, distorted
+    # by ~225, dissolving into texture by ~232
+    "tiny-paper-noflip": ("lost_variety", 230, 8),
+    # ngf 8 against ndf 64: identical grey tiles from epoch 1 and D(x) ~ 0.99; healthy runs look the
+    # same during their early stall (up to ~310 steps), so the alarm is due once STALL_STEPS (600)
+    # have passed: epoch 8 at 78 steps per epoch
+    "weak-g": ("d_saturated", 8, 1),
 }
 HEALTHY = ["half-flip", "half-flip-fp32", "paper-noflip", "lr-high", "small-half-flip-augment", "faces-half-bf16"]
 
