@@ -210,3 +210,22 @@ def test_prefetch_keeps_order_raises_in_the_consumer_and_stops_early():
             break
     assert not any(t.name == "prefetch" and t.is_alive() for t in threading.enumerate())
     assert len(produced) <= 3 + 2 + 2  # at most depth ahead (plus the one in hand) when the loop left
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_one_thread_and_the_pool_decode_the_same(tmp_path, monkeypatch, pool):
+    """Small images take the one-thread path, large ones the pool: both give the same images, in
+    order, across chunk boundaries, with the same skip report."""
+    root = tmp_path / "d"
+    make_images(root, 40, size=24)
+    (root / "zz_notes.png").write_text("not an image")
+    src = data.open_source(str(root))
+    want = [(n, data.decode_one(load(), 16)[0]) for n, load in src.items() if n != "zz_notes.png"]
+    monkeypatch.setattr(data, "CHUNK", 12)
+    monkeypatch.setattr(data, "PROBE", 5)
+    monkeypatch.setattr(data, "SERIAL_BELOW_S", 0.0 if pool else float("inf"))
+    src = data.open_source(str(root))
+    got = [x for chunk in data.decode(src, 16) for x in chunk]
+    assert [n for n, _ in got] == [n for n, _ in want]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
+    assert src.report.n_images == 40 and [n for n, _ in src.report.skipped] == ["zz_notes.png"]
