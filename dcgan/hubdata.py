@@ -6,7 +6,7 @@ layouts are read: parquet shards with an image column stored as {bytes, path} (w
 library writes; the `train` split when the file names show splits), or image files in folders.
 Shards are read in record batches, so at most one batch of encoded images is in memory; a shard
 that is not parquet, or has no image column, is skipped and listed like an unreadable file, and so
-is a row whose bytes are missing (decoding happens in data.decode, which lists bad images).
+is a row whose bytes are missing (decoding happens in decoding.decode, which lists bad images).
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from .data import EXTENSIONS, DataReport, Source, folder_source
+from .data import EXTENSIONS, folder_source
+from .decoding import DataReport, Source
 from .errors import DataError
 
 CELEBA_REPO = "nielsr/CelebA-faces"  # CelebA's 202,599 aligned faces (178x218 JPEG) as parquet shards
@@ -69,7 +70,7 @@ def _shards(files: list[Path]) -> list[Path]:
 
 
 def source(spec: str, repo_id: str | None = None) -> Source:
-    """A data.Source over a Hub dataset (spec 'hf:OWNER/NAME')."""
+    """A decoding.Source over a Hub dataset (spec 'hf:OWNER/NAME')."""
     repo_id = repo_id or repo_of(spec)
     root = snapshot(repo_id)
     files = sorted(p for p in root.rglob("*") if p.is_file())

@@ -2,7 +2,7 @@
 
 A side is a folder, a .zip, a bundled or Hub dataset, a pytorch-fid .npz, or a generator (run dir,
 checkpoint, save_pretrained folder, Hub id) sampled `n` times in eval mode, seed s + i for image i,
-quantised to uint8 as a PNG would be (never JPEG). Image sides are read through data.decode, the
+quantised to uint8 as a PNG would be (never JPEG). Image sides are read through decoding.decode, the
 pipeline training uses: at native size with PIL's convert("RGB"), exactly as pytorch-fid reads
 them (the default), or, with `image_size=S`, prepared as training prepares them (shorter side to
 S, centre crop, alpha on white) so that a 64x64 generator meets real images at 64x64, as CelebA-64
@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from . import data as datamod
+from .decoding import decode, prefetch
 from . import fid as F
 from . import inception
 from .errors import ConfigError, StatsError
@@ -61,9 +62,9 @@ def is_generator(spec: str) -> bool:
 
 
 def _batches_from_source(source, size: int | None, batch_size: int, channels: int):
-    """The shared decode pipeline (data.decode) -> uint8 (B, C, H, W) batches of equal-sized images.
+    """The shared decode pipeline (decoding.decode) -> uint8 (B, C, H, W) batches of equal-sized images.
     At native size (size None) images are read as pytorch-fid reads them (plain convert("RGB"))."""
-    for chunk in datamod.decode(source, size, channels, plain=size is None):
+    for chunk in decode(source, size, channels, plain=size is None):
         groups: dict = {}
         for _, a in chunk:
             groups.setdefault(a.shape, []).append(a)
@@ -154,7 +155,7 @@ class Evaluator:
                         {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]), z.get("pr_features"),
                         dict(zip(z["mode_names"].tolist(), z["mode_counts"].tolist())), image_size)
         # decoding the next batches overlaps this one's forward pass (a GPU otherwise waits on PIL)
-        batches = datamod.prefetch(_batches_from_source(source, image_size, self.batch_size, channels), depth=3)
+        batches = prefetch(_batches_from_source(source, image_size, self.batch_size, channels), depth=3)
         stats, pr = self._featurise(batches, source.count)
         rep = source.report
         if stats.n == 0:

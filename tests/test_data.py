@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dcgan import data
+from dcgan import data, decoding
 from tests.conftest import make_images
 
 
@@ -185,7 +185,7 @@ def test_flip_is_seeded_and_per_image():
 def test_prefetch_keeps_order_raises_in_the_consumer_and_stops_early():
     import threading
 
-    from dcgan.data import prefetch
+    from dcgan.decoding import prefetch
 
     assert list(prefetch(iter(range(50)), depth=2)) == list(range(50))
 
@@ -220,12 +220,12 @@ def test_one_thread_and_the_pool_decode_the_same(tmp_path, monkeypatch, pool):
     make_images(root, 40, size=24)
     (root / "zz_notes.png").write_text("not an image")
     src = data.open_source(str(root))
-    want = [(n, data.decode_one(load(), 16)[0]) for n, load in src.items() if n != "zz_notes.png"]
-    monkeypatch.setattr(data, "CHUNK", 12)
-    monkeypatch.setattr(data, "PROBE", 5)
-    monkeypatch.setattr(data, "SERIAL_BELOW_S", 0.0 if pool else float("inf"))
+    want = [(n, decoding.decode_one(load(), 16)[0]) for n, load in src.items() if n != "zz_notes.png"]
+    monkeypatch.setattr(decoding, "CHUNK", 12)
+    monkeypatch.setattr(decoding, "PROBE", 5)
+    monkeypatch.setattr(decoding, "SERIAL_BELOW_S", 0.0 if pool else float("inf"))
     src = data.open_source(str(root))
-    got = [x for chunk in data.decode(src, 16) for x in chunk]
+    got = [x for chunk in decoding.decode(src, 16) for x in chunk]
     assert [n for n, _ in got] == [n for n, _ in want]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
     assert src.report.n_images == 40 and [n for n, _ in src.report.skipped] == ["zz_notes.png"]
