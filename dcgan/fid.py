@@ -20,25 +20,42 @@ from .errors import StatsError
 
 
 class FeatureStats:
-    """Running mean and covariance of feature rows, in float64, plus a reservoir sample."""
+    """Running mean and covariance of feature rows, in float64, plus a reservoir sample.
+
+    The sums accumulate as float64 torch tensors on the CUDA device the features come from (else on
+    the CPU), so on a GPU the d x d outer products never cross to the host; only the reservoir's rows
+    do."""
 
     def __init__(self, dims: int, keep: int = 10_000, seed: int = 0, moments: bool = True):
         self.dims, self.keep, self.n, self.moments = dims, keep, 0, moments
-        self.sum = np.zeros(dims, dtype=np.float64)
-        self.outer = np.zeros((dims, dims), dtype=np.float64) if moments else None
+        self._sum: torch.Tensor | None = None
+        self._outer: torch.Tensor | None = None
         self.kept = np.empty((0, dims), dtype=np.float32)
         self._rng = np.random.default_rng(seed)
 
     def update(self, feats: np.ndarray | torch.Tensor) -> None:
-        f = feats.detach().cpu().numpy() if isinstance(feats, torch.Tensor) else np.asarray(feats)
-        if f.ndim != 2 or f.shape[1] != self.dims:
-            raise StatsError(f"expected features of shape (N, {self.dims}), got {f.shape}")
-        f64 = f.astype(np.float64)
-        self.sum += f64.sum(0)
-        if self.moments:  # moments=False keeps rows only (precision/recall's VGG features)
-            self.outer += f64.T @ f64
-        self._reservoir(f.astype(np.float32))
-        self.n += len(f)
+        t = feats.detach() if isinstance(feats, torch.Tensor) else torch.from_numpy(np.asarray(feats))
+        if t.ndim != 2 or t.shape[1] != self.dims:
+            raise StatsError(f"expected features of shape (N, {self.dims}), got {tuple(t.shape)}")
+        if self._sum is None:
+            dev = t.device if t.device.type == "cuda" else torch.device("cpu")  # MPS has no float64
+            self._sum = torch.zeros(self.dims, dtype=torch.float64, device=dev)
+            if self.moments:  # moments=False keeps rows only (precision/recall's VGG features)
+                self._outer = torch.zeros(self.dims, self.dims, dtype=torch.float64, device=dev)
+        t64 = t.to(self._sum.device, torch.float64)
+        self._sum += t64.sum(0)
+        if self._outer is not None:
+            self._outer.addmm_(t64.T, t64)
+        self._reservoir(t.float().cpu().numpy())
+        self.n += len(t)
+
+    @property
+    def sum(self) -> np.ndarray:
+        return np.zeros(self.dims) if self._sum is None else self._sum.cpu().numpy()
+
+    @property
+    def outer(self) -> np.ndarray:
+        return np.zeros((self.dims, self.dims)) if self._outer is None else self._outer.cpu().numpy()
 
     def _reservoir(self, f: np.ndarray) -> None:
         room = max(self.keep - len(self.kept), 0)
@@ -57,6 +74,8 @@ class FeatureStats:
     def sigma(self) -> np.ndarray:
         if self.n < 2:
             raise StatsError(f"a covariance needs at least 2 images, got {self.n}")
+        if not self.moments:
+            raise StatsError("these statistics keep feature rows only (moments=False)")
         mu = self.mu
         return (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
 
