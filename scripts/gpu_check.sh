@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The GPU checks in one pass, for a machine with one CUDA device: the benchmark against the textbook loop, then the GPU tests (training in
-# fp32/bf16/bf16+compile, the one-GPU torchrun NCCL run, Inception features against pytorch-fid on
-# the GPU). Logs and the benchmark's JSON go to
-# ${OUT:-gpu-check}/. Each part has its own time limit so one hang cannot take the others' results.
+# The GPU checks in one pass, on a machine with one CUDA device: `dcgan bench --device cuda` (our
+# trainer in fp32, bf16 and bf16 + compile against the textbook loop; Inception features against
+# pytorch-fid; the Fréchet distance against sqrtm), then tests/test_gpu.py (training on CUDA, a
+# one-GPU torchrun over NCCL, features against pytorch-fid on the GPU). pytorch-fid must be
+# importable for the features rows. Logs and the benchmark's JSON go to ${OUT:-gpu-check}/; each
+# part has its own time limit (BENCH_LIMIT, TEST_LIMIT) so one hang cannot take the others' results.
 set -uo pipefail
 out="${OUT:-gpu-check}"
 mkdir -p "$out"
