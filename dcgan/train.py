@@ -13,6 +13,7 @@ data-parallel (distributed.py).
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import replace
@@ -101,6 +102,9 @@ class Trainer:
             self.run.set_status("running", epoch=self.state.epoch, epochs=cfg.epochs)
         self.g_fwd = torch.compile(self.state.g) if cfg.compile else self.state.g
         self.d_logits = torch.compile(self.state.d.logits) if cfg.compile else self.state.d.logits
+        # the first compiled step is guarded (see _first_compiled_step); not under torchrun, where a
+        # rank that retried its step would fall out of step with its peers' collectives
+        self.compiled_untried = cfg.compile and not self.dist.on
         self.augment = Augment(cfg.augment)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
         self.steps_seen = [m for m in self.state.metrics if m.get("kind") == "step"]
@@ -193,6 +197,35 @@ class Trainer:
                 p_fake.std() if p_fake.numel() > 1 else p_fake.new_zeros(()),
                 torch.linalg.vector_norm(torch.stack(grads)).float()])
         self.acc_n += 1
+
+    def _first_compiled_step(self, idx: torch.Tensor) -> Iterator[dict]:
+        """The first step of a compiled run, which is when torch.compile really compiles. If that
+        fails (a compiler bug in one torch release, a missing toolchain), the models, optimisers and
+        noise RNG go back to how they were before the step, training continues uncompiled with a
+        warning, and the run is the one an uncompiled run would have been."""
+        st = self.state
+        saved = copy.deepcopy({"g": st.g.state_dict(), "d": st.d.state_dict(), "opt_g": st.opt_g.state_dict(),
+                               "opt_d": st.opt_d.state_dict(), "noise": st.noise_rng.get_state(), "step": st.step})
+        self.compiled_untried = False
+        try:
+            self.train_step(idx)
+            return
+        except Exception as e:  # noqa: BLE001 - any compiler failure; a real bug recurs uncompiled
+            reason = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+        st.g.load_state_dict(saved["g"])
+        st.d.load_state_dict(saved["d"])
+        st.opt_g.load_state_dict(saved["opt_g"])
+        st.opt_d.load_state_dict(saved["opt_d"])
+        st.noise_rng.set_state(saved["noise"])
+        st.step = saved["step"]
+        st.d.requires_grad_(True)
+        self.g_fwd, self.d_logits = st.g, st.d.logits
+        self.run_config["compile_failed"] = reason
+        if self.dist.main:
+            self.run.write_config(self.run_config)
+        yield {"type": "warning", "message": f"torch.compile failed on this setup ({reason}); training "
+                                             "continues without it"}
+        self.train_step(idx)
 
     def flush(self) -> dict | None:
         """Average the accumulated metrics (the one host sync per log_every steps) and log them."""
@@ -309,7 +342,10 @@ class Trainer:
         if self.on_host:
             mine = mine.cpu()
         for i in range(st.step_in_epoch, self.steps_per_epoch):
-            self.train_step(mine[i * self.bs:(i + 1) * self.bs])
+            if self.compiled_untried:
+                yield from self._first_compiled_step(mine[i * self.bs:(i + 1) * self.bs])
+            else:
+                self.train_step(mine[i * self.bs:(i + 1) * self.bs])
             at_log = self.acc_n >= cfg.log_every
             if at_log:
                 yield from self._step_event(self.flush())
