@@ -342,8 +342,6 @@ def test_image_size_prepares_real_images_as_training_does(fid_weights, tmp_path)
 
 
 def test_cli_report_names_sides_terms_and_protocol(fid_weights, two_folders):
-    from dcgan.models import ModelConfig, build
-
     a, b = two_folders
     proc = dcgan("fid", "--real", a, "--fake", b, "--weights", fid_weights, "--dims", 64, "--fid-inf", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -1,5 +1,4 @@
 """Hub round trips, hostile checkpoints, the model card and push (up to the client call), the Space card."""
-import json
 import pickle
 import shutil
 from pathlib import Path

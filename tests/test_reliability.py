@@ -1,6 +1,5 @@
 """Hostile inputs, faults mid-run, a restarted app and a bounded load: nothing lost, nothing run."""
 import errno
-import io
 import json
 import os
 import signal
@@ -12,12 +11,10 @@ import zipfile
 import zlib
 
 import pytest
-import torch
 from PIL import Image
 
-from dcgan import data
 from dcgan.runs import RunDir, load_checkpoint
-from dcgan.train import TrainConfig, TrainingError, train
+from dcgan.train import TrainingError, train
 from tests.conftest import REPO, make_images
 from tests.test_train import g_weights, same, tiny
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from .. import data as datamod
-from ..errors import UserError, WeightsUnavailable
+from ..errors import WeightsUnavailable
 from ..images import grid, to_pil, to_uint8
 from ..inception import weights_path
 from ..latent import sample, z_from_seeds
