@@ -58,7 +58,8 @@ class TrainConfig:
     precision: str = setting("auto", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
                              "AVX512-BF16 or AMX, fp32 elsewhere (config.json records the one used)",
                              choices=("auto", "fp32", "bf16"))
-    compile: bool = setting(False, "torch.compile G and D (measured slower at width 64 on an H200; may pay for wider models)", on_resume=True)
+    compile: bool = setting(False, "torch.compile G and D (measured slower at width 64 on an H200; may pay "
+                                   "for wider models)", on_resume=True)
     # ---- what is recorded
     track: str = setting("", "also log to these trackers: a comma list of tensorboard, trackio, wandb", on_resume=True)
     log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True)
