@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from PIL import Image
 
-from tests.conftest import make_images
+from tests.conftest import REPO, make_images
 
 pytestmark = pytest.mark.slow
 
@@ -213,3 +213,22 @@ def test_hostile_inputs_to_the_endpoints_and_the_app_keeps_serving(app, tmp_path
 
     grid, tiles = client.predict(DEMO, None, "", 0, 4, True, api_name="/generate")  # still serving
     assert len(tiles) == 4
+
+
+def test_the_run_view_tells_alarms_now_and_earlier():
+    """A run that collapsed and recovered does not just say 'No alarms'; a run alarming now says so first."""
+    import json
+
+    from dcgan import monitor
+    from dcgan.ui.live import alarm_markdown
+
+    def replayed(name):
+        lines = [json.loads(x) for x in (REPO / "tests/fixtures/collapse" / f"{name}.jsonl").read_text().splitlines()]
+        return monitor.replay(lines[1:], lines[0]["config"])
+
+    recovered = alarm_markdown(replayed("small-paper-noflip"))
+    assert recovered.startswith("No alarms now.") and "lost variety at epochs 61–105" in recovered
+    burning = alarm_markdown(replayed("lr-veryhigh"))
+    assert burning.startswith("⚠️ **The samples are burnt out") and "artefacts at epochs 1–5" in burning
+    assert alarm_markdown(replayed("half-flip")) == "No alarms now."
+    assert alarm_markdown([]) == "No alarms now."

@@ -47,9 +47,29 @@ def _fid_panel(run: RunDir, epochs: list[dict]):
     return _fid_images[key]
 
 
+def _spans(epochs: list[int]) -> str:
+    """[3, 4, 5, 9] -> '3–5, 9'."""
+    out, start = [], None
+    for i, e in enumerate(epochs):
+        start = e if start is None else start
+        if i + 1 == len(epochs) or epochs[i + 1] != e + 1:
+            out.append(f"{start}–{e}" if e != start else f"{e}")
+            start = None
+    return ", ".join(out)
+
+
 def alarm_markdown(epochs: list[dict]) -> str:
-    alarms = [a for e in epochs[-1:] for a in e.get("alarms", [])]
-    return "\n\n".join(f"⚠️ **{a['message']}** Try: {a['remedy']}." for a in alarms) or "No alarms."
+    """The newest epoch's alarms in full, then which alarms fired earlier and when (a run that
+    collapsed and recovered should not just say 'No alarms')."""
+    now = [a for e in epochs[-1:] for a in e.get("alarms", [])]
+    text = "\n\n".join(f"⚠️ **{a['message']}** Try: {a['remedy']}." for a in now) or "No alarms now."
+    seen: dict[str, list[int]] = {}
+    for e in epochs:
+        for a in e.get("alarms", []):
+            seen.setdefault(a["kind"].replace("_", " "), []).append(e["epoch"])
+    if seen and any(eps[-1] != epochs[-1]["epoch"] or len(eps) > 1 for eps in seen.values()):
+        text += "\n\nAlarms during this run: " + "; ".join(f"{k} at epochs {_spans(v)}" for k, v in seen.items())
+    return text
 
 
 def snapshot(run: RunDir) -> tuple:
