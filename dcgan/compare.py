@@ -71,12 +71,12 @@ def load(paths, replay: bool = False) -> list[RunView]:
             from .errors import UserError
 
             raise UserError(f"{Path(p).name} is not a run directory (no config.json)")
-        recs = run.read_metrics()
+        recs, config = run.read_metrics(), run.read_config()
         if replay:
-            now = {e["epoch"]: e["alarms"] for e in monitor.replay(recs, run.read_config())}
+            now = {e["epoch"]: e["alarms"] for e in monitor.replay(recs, config)}
             recs = [{**r, "alarms": now.get(r["epoch"], [])} if r.get("kind") == "epoch" else r for r in recs]
         samples = run.sample_paths()
-        views.append(RunView(run.name, run.path, run.read_config(), run.state(),
+        views.append(RunView(run.name, run.path, config, run.state(),
                              [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"],
                              samples[-1] if samples else None, run.gif if run.gif.exists() else None))
     return views

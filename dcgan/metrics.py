@@ -111,9 +111,8 @@ class Evaluator:
     def _featurise(self, batches, total: int) -> tuple[F.FeatureStats, F.FeatureStats | None]:
         stats = F.FeatureStats(self.dims, keep=self.keep)
         pr = F.FeatureStats(4096, keep=self.keep, moments=False) if self.vgg is not None else None
-        cuda = self.device.type == "cuda"
         for x in batches:
-            x = x.pin_memory().to(self.device, non_blocking=True) if cuda else x
+            x = x.to(self.device)
             stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
             if pr is not None:
                 pr.update(self.vgg(x).float())

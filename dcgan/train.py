@@ -107,7 +107,6 @@ class Trainer:
         self.compiled_untried = cfg.compile and not self.dist.on
         self.augment = Augment(cfg.augment)
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-        self.steps_seen = [m for m in self.state.metrics if m.get("kind") == "step"]
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
         # diversity and extreme-pixel share of real images, on a fixed subset: the samples' yardsticks
         real = self.images[pick.to(self.images.device)].cpu()
@@ -245,7 +244,6 @@ class Trainer:
                                 f"at step {st.step}; training stopped and the last good checkpoint "
                                 f"({self.run.last}) was kept. Try a lower --lr.")
         st.metrics.append(rec)
-        self.steps_seen.append(rec)
         if self.dist.main:
             self.run.append_metrics([rec])
             self.trackers.step(rec)
@@ -282,7 +280,8 @@ class Trainer:
                                                 FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
         fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
         sat = monitor.saturation(samples)
-        signals, alarms = monitor.check(self.steps_seen, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
+        steps = [m for m in st.metrics if m.get("kind") == "step"]
+        signals, alarms = monitor.check(steps, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
                                         real_sat=self.real_sat, context=self.run_config,
                                         best_epoch=st.best_diversity_epoch, previous_ratio=self.previous_ratio())
         if st.best_diversity is None or ratio > st.best_diversity:
