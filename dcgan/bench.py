@@ -7,7 +7,8 @@
           our trainer (uint8 dataset on the device, no per-step sync) in fp32, in bf16 where the
           device has it (CUDA; CPUs with AVX512-BF16 or AMX) and bf16 + torch.compile on CUDA.
 --fid     Inception features/s of our pipeline against pytorch-fid on the same PNG files and
-          weights; frechet_distance against scipy.linalg.sqrtm on the same 2048-d statistics.
+          weights (pytorch-fid is the `[bench]` extra, imported only here); frechet_distance
+          against scipy.linalg.sqrtm on the same 2048-d statistics.
 --generate latency of one 64x64 image and of a 64-image grid from the demo generator.
 --dry-run every part at toy sizes, to check that the benchmark itself runs (the suite does this).
 
@@ -26,6 +27,7 @@ import numpy as np
 import torch
 
 from . import data as datamod
+from .errors import UserError
 
 
 def _sync(device):
@@ -94,10 +96,37 @@ def _decode_all(folder: Path) -> int:
     return sum(len(chunk) for chunk in decode(open_source(str(folder)), None, plain=True))
 
 
-def bench_features(device: torch.device, n: int, batch_size: int, weights: str | None) -> dict:
-    import pytorch_fid.inception as pfi
-    from pytorch_fid import fid_score
+def _pytorch_fid():
+    """pytorch-fid's modules, or one line on how to install the [bench] extra."""
+    try:
+        import pytorch_fid.inception as pfi
+        from pytorch_fid import fid_score
+    except ImportError:
+        raise UserError("the features benchmark compares against pytorch-fid, which is not installed: "
+                        "pip install 'dcgan-studio[bench]' (or pass --train / --generate only)") from None
+    return pfi, fid_score
 
+
+def pytorch_fid_model(weights: Path, device: torch.device):
+    """pytorch-fid's own InceptionV3 with our weights file, built through its public constructor: it
+    reads its weights through torch.hub's cache, so the file is placed in a temporary hub folder
+    under the name it asks for and the hub folder is restored afterwards (nothing of theirs patched)."""
+    import shutil
+
+    pfi, _ = _pytorch_fid()
+    before = torch.hub.get_dir()
+    with tempfile.TemporaryDirectory() as hub:
+        (Path(hub) / "checkpoints").mkdir()
+        shutil.copyfile(weights, Path(hub) / "checkpoints" / Path(pfi.FID_WEIGHTS_URL).name)
+        torch.hub.set_dir(hub)
+        try:
+            return pfi.InceptionV3([3]).to(device).eval()
+        finally:
+            torch.hub.set_dir(before)
+
+
+def bench_features(device: torch.device, n: int, batch_size: int, weights: str | None) -> dict:
+    _, fid_score = _pytorch_fid()
     from .metrics import Evaluator
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,12 +142,7 @@ def bench_features(device: torch.device, n: int, batch_size: int, weights: str |
         files = _demo_pngs(tmp / "imgs", n)
         ev = Evaluator(weights=weights, device=str(device), batch_size=batch_size)
         wfile = ev.weights_file
-        real_loader = pfi.load_state_dict_from_url  # pytorch-fid downloads its weights; give it ours
-        pfi.load_state_dict_from_url = lambda *a, **k: torch.load(wfile, weights_only=True)
-        try:
-            ref_model = pfi.InceptionV3([3]).to(device).eval()
-        finally:
-            pfi.load_state_dict_from_url = real_loader
+        ref_model = pytorch_fid_model(wfile, device)
         ev.side(str(tmp / "imgs"), use_cache=False)  # warm-up; use_cache=False: measure featurising
         t_decode = _timed(lambda: _decode_all(tmp / "imgs"), 1, device)[0]  # the decode alone, as FID reads
         t_ours = _timed(lambda: ev.side(str(tmp / "imgs"), use_cache=False), 1, device)[0]
@@ -187,15 +211,18 @@ def _conventional_loop(root: Path, cfg, device: torch.device, steps: int, warmup
 
 def _our_loop(root: Path, cfg, steps: int, warmup: int) -> float:
     """Our trainer end to end; images/s over the step records after warm-up (one epoch, no epoch end)."""
+    from .events import Logged
     from .train import train
 
     with tempfile.TemporaryDirectory() as out:
         rates = []
         for ev in train(cfg, Path(out) / "run"):
+            if not isinstance(ev, Logged):
+                continue
             # each step record's rate covers the log window (step - log_every, step]: whole windows after warm-up
-            if ev["type"] == "step" and ev["step"] - cfg.log_every >= warmup:
-                rates.append(ev["images_per_s"])
-            if ev["type"] == "step" and ev["step"] >= warmup + steps:
+            if ev.step - cfg.log_every >= warmup:
+                rates.append(ev.images_per_s)
+            if ev.step >= warmup + steps:
                 break
     return statistics.median(rates)
 

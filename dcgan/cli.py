@@ -1,8 +1,9 @@
 """`dcgan VERB` (or `python -m dcgan VERB`): train, generate, interpolate, fid, stats, push, bench,
 summary, compare, app.
 
-Thin adapters over the library: parse flags, call one library function, print a short result
-(or one JSON object with --json). The `train` flags are derived from TrainConfig's fields
+Thin adapters over the use cases (dcgan.api, called as the machine's own user): parse flags, call
+one use case, print a short result (or one JSON object with --json); training's progress is drawn
+by progress.py. The `train` flags are derived from TrainConfig's fields
 (config.add_arguments), so every training setting is a flag. Exit status: 0 done; 2 a mistake the
 user can fix (bad data, settings, checkpoint, statistics: errors.UserError), printed as one line;
 3 the work could not go on for a reason outside the input (training stopped by a non-finite loss
@@ -31,12 +32,10 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from .api import LOCAL, train_here
+    from .config import given
+    from .progress import Bar, TrainingView
 
-    from .config import from_args
-    from .train import train
-
-    cfg = from_args(a)
     quiet = int(os.environ.get("RANK", "0")) > 0  # under torchrun only rank 0 talks
     stop = threading.Event()
 
@@ -46,116 +45,54 @@ def cmd_train(a: argparse.Namespace) -> int:
         stop.set()
         print("\nstopping: saving a checkpoint (Ctrl-C again to abort without one)", file=sys.stderr)
 
+    decoding = Bar("decoding images", "img", disable=quiet or a.json)
+    view = TrainingView(a.out, decoding)
+    events = train_here(LOCAL, given(a), a.out, resume=a.resume, half=a.half, stop=stop, data_progress=decoding)
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    bar = None
-    decoding = _progress_bar("decoding images", "img", disable=quiet or a.json)
     try:
-        for ev in train(cfg, a.out, resume=a.resume, stop=stop, data_progress=decoding):
+        for ev in events:
             if quiet:
                 continue
             if a.json:
-                print(json.dumps(ev, default=str), flush=True)
-                continue
-            t = ev["type"]
-            if t == "start":
-                decoding.close()
-                print(f"data: {ev['data']['n_images']} images ({ev['data']['n_skipped']} skipped); "
-                      f"device {ev['device']}; {ev['steps_per_epoch']} steps/epoch", file=sys.stderr)
-                for name, why in ev["data"]["skipped"][:5]:
-                    print(f"  skipped {name}: {why}", file=sys.stderr)
-                spe, epochs = ev["steps_per_epoch"], ev["config"]["epochs"]
-                first = (ev["resumed_from_epoch"] or 0) + 1
-                bar = tqdm(total=spe, desc=f"epoch {first}/{epochs}", unit="step", dynamic_ncols=True)
-            elif t == "step":
-                bar.update(ev["step"] - (ev["epoch"] - 1) * spe - bar.n)  # steps are logged every k
-                bar.set_postfix(loss_d=f"{ev['loss_d']:.3f}", loss_g=f"{ev['loss_g']:.3f}",
-                                img_s=f"{ev['images_per_s']:.0f}")
-            elif t == "epoch":
-                bar.close()
-                fid = f", {ev['fid_protocol']} {ev['fid']:.2f} (best {ev['best_fid']:.2f})" if "fid" in ev else ""
-                tqdm.write(f"epoch {ev['epoch']}/{ev['epochs']}: samples {ev['sample']} "
-                           f"(diversity {ev['diversity_ratio']:.2f} of real{fid})", file=sys.stderr)
-                if ev["epoch"] < ev["epochs"]:
-                    bar = tqdm(total=spe, desc=f"epoch {ev['epoch'] + 1}/{epochs}", unit="step", dynamic_ncols=True)
-            elif t in ("alarm", "warning"):
-                tqdm.write(f"{t}: {ev.get('text') or ev['message']}", file=sys.stderr)
-            elif t == "done":
-                if bar is not None and not bar.disable:
-                    bar.close()
-                print(f"{ev['reason']} at epoch {ev['epoch']}, step {ev['step']}: {a.out}")
+                print(json.dumps(ev.to_dict(), default=str), flush=True)
+            else:
+                view.show(ev)
     finally:
+        view.close()
         for s, h in old.items():
             signal.signal(s, h)
     return 0
 
 
 def cmd_generate(a: argparse.Namespace) -> int:
-    from .hub import load_generator
-    from .images import grid_image, save_png, to_pils, to_uint8
-    from .latent import grid_seeds, sample, z_from_seeds
+    from .api import LOCAL, generate
+    from .images import save_png
 
-    g = load_generator(a.checkpoint, device=_device(a.device))
-    seeds = grid_seeds(a.seed, a.n)
-    x = sample(g, z_from_seeds(seeds, g.nz), eval_mode=not a.train_mode)
     out = Path(a.out)
+    grid = generate(LOCAL, a.checkpoint, seed=a.seed, n=a.n, eval_mode=not a.train_mode, nrow=a.nrow)
     if out.suffix.lower() in (".png", ".jpg", ".webp"):
-        save_png(grid_image(x, a.nrow), out)
+        save_png(grid.image, out)
         files = [str(out)]
     else:
         out.mkdir(parents=True, exist_ok=True)
         files = []
-        for s, im in zip(seeds, to_pils(to_uint8(x))):
+        for s, im in zip(grid.seeds, grid.tiles):
             save_png(im, out / f"seed{s:06d}.png")
             files.append(str(out / f"seed{s:06d}.png"))
-    _report(a, {"n": a.n, "seeds": seeds, "files": files}, f"{a.n} images -> {out}")
+    _report(a, {"n": len(grid.seeds), "seeds": grid.seeds, "files": files}, f"{grid.text} -> {out}")
     return 0
 
 
 def cmd_interpolate(a: argparse.Namespace) -> int:
-    from .hub import load_generator
-    from .images import save_gif, to_pils, to_uint8
-    from .latent import sample, walk, z_from_seeds
+    from .api import LOCAL, interpolate
+    from .images import save_gif
 
-    g = load_generator(a.checkpoint, device=_device(a.device))
-    z = walk(z_from_seeds(a.seeds, g.nz), a.frames, a.mode, loop=a.loop)
-    frames = to_pils(to_uint8(sample(g, z, eval_mode=not a.train_mode)))
-    save_gif(frames, a.out, duration_ms=a.duration)
-    _report(a, {"frames": len(frames), "seeds": a.seeds, "mode": a.mode, "file": a.out},
-            f"{len(frames)} frames ({a.mode}) -> {a.out}")
+    walk = interpolate(LOCAL, a.checkpoint, seeds=a.seeds, frames=a.frames, mode=a.mode, loop=a.loop,
+                       eval_mode=not a.train_mode)
+    save_gif(walk.frames, a.out, duration_ms=a.duration)
+    _report(a, {"frames": len(walk.frames), "seeds": walk.seeds, "mode": walk.mode, "file": a.out},
+            f"{walk.text} -> {a.out}")
     return 0
-
-
-class _progress_bar:
-    """fn(done, total) drawing a tqdm bar, started on the first call (so nothing shows when the
-    work was cached) and restarted when a new total begins."""
-
-    def __init__(self, desc: str, unit: str, disable: bool = False):
-        self.desc, self.unit, self.disable, self.bar = desc, unit, disable, None
-
-    def __call__(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.disable:
-            return
-        if self.bar is None or self.bar.total != total or done < self.bar.n:
-            self.close()
-            self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _evaluator(a):
-    from .metrics import Evaluator
-
-    bar = _progress_bar("features", "img", disable=getattr(a, "json", False))
-    ev = Evaluator(weights=a.weights, device=a.device, batch_size=a.batch_size, resize=a.resize,
-                   dims=a.dims, progress=bar, pr_features=getattr(a, "pr_features", "inception"),
-                   pr_weights=getattr(a, "pr_weights", None))
-    return ev, bar
 
 
 def _fid_sides(a: argparse.Namespace) -> tuple[str, str]:
@@ -168,56 +105,39 @@ def _fid_sides(a: argparse.Namespace) -> tuple[str, str]:
     return str(real), str(fake)
 
 
-def _prepared_size(a: argparse.Namespace, specs, device) -> tuple[int | None, int]:
-    """--image-size, or the size (and channels) of the first generator among the sides; None: native."""
-    from .hub import load_generator
-    from .metrics import is_generator
-
-    for spec in specs:
-        if is_generator(spec):
-            g = load_generator(spec)
-            return (a.image_size or g.image_size), g.nc
-    return a.image_size, 3
-
-
 def cmd_fid(a: argparse.Namespace) -> int:
-    from .metrics import compare, report_markdown
+    from .api import LOCAL, fid
+    from .progress import Bar
 
     real, fake = _fid_sides(a)
-    ev, bar = _evaluator(a)
-    size, channels = _prepared_size(a, (real, fake), ev.device)
-    side_a = ev.side(real, n=a.n, seed=a.seed, data_root=a.data_root, image_size=size, channels=channels)
-    side_b = ev.side(fake, n=a.n, seed=a.seed, data_root=a.data_root, image_size=size, channels=channels)
+    bar = Bar("features", "img", disable=a.json)
+    res = fid(LOCAL, real, fake, n=a.n, seed=a.seed, dims=a.dims, resize=a.resize, image_size=a.image_size,
+              fid_inf=a.fid_inf, pr_features=a.pr_features, batch_size=a.batch_size, device=a.device,
+              weights=a.weights, pr_weights=a.pr_weights, data_root=a.data_root,
+              progress=lambda f, what: bar(round(1000 * f), 1000) if what.startswith("features") else None)
     bar.close()
-    rep = compare(ev, side_a, side_b, fid_inf=a.fid_inf)
-    rep["real"], rep["generated"] = real, fake
-    if a.json:
-        print(json.dumps(rep))
-    else:
-        print(report_markdown(rep))
+    print(json.dumps(res.report.to_dict()) if a.json else res.markdown)
     return 0
 
 
 def cmd_stats(a: argparse.Namespace) -> int:
-    from .fid import StatsError, save_stats
+    from .api import LOCAL, stats
+    from .progress import Bar
 
-    ev, bar = _evaluator(a)
-    side = ev.side(a.src, n=a.n, seed=a.seed, data_root=a.data_root, image_size=a.image_size)
+    bar = Bar("features", "img", disable=a.json)
+    w = stats(LOCAL, a.src, a.out, n=a.n, seed=a.seed, dims=a.dims, resize=a.resize, image_size=a.image_size,
+              batch_size=a.batch_size, device=a.device, weights=a.weights, data_root=a.data_root, progress=bar)
     bar.close()
-    if side.sigma is None:
-        raise StatsError(f"{a.src} has {side.n} image(s); statistics need at least 2")
-    save_stats(a.out, side.mu, side.sigma, features=side.features, n=side.n)
-    how = f"prepared at {a.image_size}px as training does" if a.image_size else "native size"
-    _report(a, {"out": a.out, "n": side.n, "dims": ev.dims, "resize": ev.resize, "image_size": a.image_size},
-            f"mu, sigma of {side.n} images ({ev.dims}-d, {ev.resize}, {how}) -> {a.out}")
+    how = f"prepared at {w.image_size}px as training does" if w.image_size else "native size"
+    _report(a, w.to_dict(), f"mu, sigma of {w.n} images ({w.dims}-d, {w.resize}, {how}) -> {w.out}")
     return 0
 
 
 def cmd_push(a: argparse.Namespace) -> int:
-    from .hub import push
+    from .api import LOCAL, push
 
-    url = push(a.run_dir, a.repo_id, private=a.private)
-    _report(a, {"url": url, "repo_id": a.repo_id}, f"pushed {a.run_dir} -> {url}")
+    p = push(LOCAL, a.run_dir, a.repo_id, private=a.private)
+    _report(a, {"url": p.url, "repo_id": p.repo_id}, f"pushed {a.run_dir} -> {p.url}")
     return 0
 
 
@@ -234,26 +154,20 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def cmd_summary(a: argparse.Namespace) -> int:
-    from .models import ModelConfig
-    from .summary import markdown, table
+    from .api import summary
 
-    ngf, ndf = (a.ngf // 2, a.ndf // 2) if a.half else (a.ngf, a.ndf)
-    t = table(ModelConfig(nz=a.nz, ngf=ngf, ndf=ndf, nc=a.channels, image_size=a.image_size))
-    print(json.dumps(t) if a.json else markdown(t))
+    t = summary(image_size=a.image_size, ngf=a.ngf, ndf=a.ndf, nz=a.nz, channels=a.channels, half=a.half)
+    print(json.dumps(t.table) if a.json else t.markdown)
     return 0
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from . import compare
+    from .api import LOCAL, compare
 
-    views = compare.load(a.runs, replay=a.replay_alarms)
-    out = compare.save(views, a.out)
-    diff = compare.differing(views)
-    first = {v.name: v.first_alarm for v in views}
-    _report(a, {"out": str(out), "runs": [v.name for v in views], "differing": dict(diff),
-                "first_alarm": first},
-            f"{len(views)} runs -> {out}" + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in diff)
-            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in first.items() if x))
+    c = compare(LOCAL, a.runs, out=a.out, replay=a.replay_alarms)
+    _report(a, c.to_dict(),
+            f"{len(c.runs)} runs -> {c.picture}" + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in c.differing)
+            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in c.first_alarm.items() if x))
     return 0
 
 
@@ -266,7 +180,7 @@ def cmd_app(a: argparse.Namespace) -> int:
 
 
 def _fid_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=int, default=None, help="images to sample from a generator side (default 10000)")
+    p.add_argument("--n", default=None, help="images to sample from a generator side (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
     p.add_argument("--weights", default=None, help="FID Inception weights (.pth); default: $DCGAN_FID_WEIGHTS "
                                                    "or the standard file, downloaded once")
@@ -275,17 +189,12 @@ def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resize", default="legacy", choices=("legacy", "clean"),
                    help="legacy: bilinear as pytorch-fid (comparable with papers); clean: PIL bicubic")
     p.add_argument("--dims", type=int, default=2048, choices=(64, 192, 768, 2048))
-    p.add_argument("--image-size", type=int, default=None,
-                   help="prepare real images as training does (shorter side to S, centre crop) before the "
-                        "resize to 299; default: the generator's size when a side is a generator, else native")
+    p.add_argument("--image-size", default="auto",
+                   help="S (32, 64 or 128): prepare real images as training does (shorter side to S, centre crop) "
+                        "before the resize to 299; auto (default): the generator's size when a side is a "
+                        "generator, else native; native: as pytorch-fid reads them")
     p.add_argument("--data-root", default=None, help="for 'celeba'")
     p.add_argument("--json", action="store_true")
-
-
-def _device(name: str):
-    from .train import resolve_device
-
-    return resolve_device(name)
 
 
 def _report(a, obj: dict, text: str) -> None:
@@ -301,20 +210,27 @@ def _sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
+class _Parser(argparse.ArgumentParser):
+    """A flag mistake is one line and exit 2, like every other mistake (not usage plus a line)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    ap = argparse.ArgumentParser(prog="dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
+    ap = _Parser(prog="dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
     ap.add_argument("--version", action="version", version=f"dcgan-studio {__version__}")
-    sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB")
+    sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
     p = sub.add_parser("train", help="train a DCGAN into a run directory")
     _train_args(p)
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("generate", help="sample a grid (or a folder of PNGs) from a generator")
     _sampling_args(p)
-    p.add_argument("--n", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0, help="tile i uses seed + i")
+    p.add_argument("--n", type=int, default=64, help="images, 1 to 256")
+    p.add_argument("--seed", type=int, default=0, help="tile i uses seed + i (0 to 2^63 - 1)")
     p.add_argument("--nrow", type=int, default=None)
     p.add_argument("--out", required=True, help="grid .png, or a folder for one PNG per seed")
     p.set_defaults(fn=cmd_generate)

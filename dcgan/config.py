@@ -1,9 +1,10 @@
 """Training settings: one dataclass, the only list of them, validated on creation.
 
 Every field carries its own help text, choices and whether it may change on `--resume`; the
-`train` command's flags (`add_arguments` / `from_args`), the app's Train form (`coerce`) and the
-model card's "command that reproduces this run" (`command`) are all derived from the fields, so
-adding a setting is one field here plus the code that uses it. Defaults are the paper's (batch 128,
+`train` command's flags (`add_arguments` / `given`), the app's Train form and the HTTP/MCP `/train`
+parameters (ui/settings_form.py, from `fields` and `base_type`), and the model card's "command
+that reproduces this run" (`command`) are all derived from the fields, so adding a setting is one
+field here plus the code that uses it. Defaults are the paper's (batch 128,
 Adam 2e-4 with betas (0.5, 0.999), nz 100, 64x64). Presets (`half`) are methods returning a new
 config. Not here: what a run records besides its settings (train.py) or where it lives (runs.py).
 """
@@ -22,53 +23,60 @@ from .errors import ConfigError
 from .models import SIZES, ModelConfig
 
 
-def setting(default, help: str, *, choices=None, flag: str | None = None, on_resume: bool = False):
+def setting(default, help: str, *, choices=None, flag: str | None = None, on_resume: bool = False,
+            parts=None, common: bool = False, server_path: bool = False):
     """A TrainConfig field with what the CLI, the form and the model card need to know about it.
 
     on_resume: may differ when a run is resumed (how long and where to run); every other field is
-    part of the run's identity and is taken from the checkpoint."""
-    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "on_resume": on_resume})
+    part of the run's identity and is taken from the checkpoint. parts: the words a comma list may
+    hold (the form offers them as checkboxes). common: shown at the top of the app's form, the rest
+    under "All settings". server_path: names a file or folder of the server (local user only)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "on_resume": on_resume,
+                                            "parts": parts, "common": common, "server_path": server_path})
 
 
 @dataclass
 class TrainConfig:
     # ---- data
     data: str = setting("faces", "faces (bundled, the default; 'demo' too), emoji (bundled), a folder "
-                        "(searched recursively), a .zip, hf:OWNER/NAME (a Hub image dataset) or celeba")
-    data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)")
-    max_images: int | None = setting(None, "use only the first N images (smoke runs)")
-    image_size: int = setting(64, "image side in pixels", choices=SIZES)
+                        "(searched recursively), a .zip, hf:OWNER/NAME (a Hub image dataset) or celeba", common=True)
+    data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)", server_path=True)
+    max_images: int | None = setting(None, "use only the first N images (smoke runs)", common=True)
+    image_size: int = setting(64, "image side in pixels", choices=SIZES, common=True)
     # ---- model: the paper's architecture
     nz: int = setting(100, "latent size")
     ngf: int = setting(64, "generator width (channels of its last hidden block)")
     ndf: int = setting(64, "discriminator width (channels of its first block)")
     nc: int = setting(3, "image channels: 3 (RGB) or 1 (grayscale)", choices=(1, 3), flag="--channels")
     # ---- optimisation: the paper's Adam
-    epochs: int = setting(25, "train until this many epochs in total", on_resume=True)
-    batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)")
+    epochs: int = setting(25, "train until this many epochs in total", on_resume=True, common=True)
+    batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)", common=True)
     lr: float = setting(2e-4, "Adam learning rate, G and D")
     beta1: float = setting(0.5, "Adam beta1")
     beta2: float = setting(0.999, "Adam beta2")
-    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)")
+    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)", common=True)
     augment: str = setting("none", "differentiable augmentation of everything D sees, for small datasets "
-                           "(DiffAugment): none, or a comma list of color, translation, cutout")
-    seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid")
+                           "(DiffAugment): none, or a comma list of color, translation, cutout",
+                           parts=("color", "translation", "cutout"), common=True)
+    seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid", common=True)
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
     precision: str = setting("auto", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
                              "AVX512-BF16 or AMX, fp32 elsewhere (config.json records the one used)",
-                             choices=("auto", "fp32", "bf16"))
+                             choices=("auto", "fp32", "bf16"), common=True)
     compile: bool = setting(False, "torch.compile G and D (measured slower at width 64 on an H200; may pay "
                                    "for wider models)", on_resume=True)
     # ---- what is recorded
-    track: str = setting("", "also log to these trackers: a comma list of tensorboard, trackio, wandb", on_resume=True)
+    track: str = setting("", "also log to these trackers: a comma list of tensorboard, trackio, wandb", on_resume=True,
+                         parts=("tensorboard", "trackio", "wandb"))
     log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True)
     n_samples: int = setting(64, "images in the fixed-noise grid saved each epoch")
     ckpt_every_s: float = setting(600.0, "also checkpoint mid-epoch this often (seconds)", on_resume=True)
     fid_every: int = setting(0, "compute FID every K epochs and keep checkpoints/best.pt (0: never)")
     fid_n: int = setting(2048, "generated images per FID evaluation")
     fid_dims: int = setting(2048, "Inception feature block for FID", choices=(64, 192, 768, 2048))
-    fid_weights: str | None = setting(None, "FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)")
+    fid_weights: str | None = setting(None, "FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)",
+                                      server_path=True)
 
     def __post_init__(self):
         bad = []
@@ -117,12 +125,28 @@ class TrainConfig:
 
     def half(self) -> "TrainConfig":
         """The blog's fix for mode collapse: half the channels of G and D (32 with the defaults)."""
-        return replace(self, ngf=max(1, self.ngf // 2), ndf=max(1, self.ndf // 2))
+        m = self.model().half()
+        return replace(self, ngf=m.ngf, ndf=m.ndf)
 
     def resumed(self, saved: dict) -> "TrainConfig":
         """The settings of a resumed run: the saved ones, except those that may change on resume."""
         keep = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["on_resume"]}
-        return TrainConfig.from_dict({**saved, **keep})
+        return type(self).from_dict({**saved, **keep})
+
+    @classmethod
+    def for_resume(cls, saved: dict, changes: dict) -> "TrainConfig":
+        """The saved settings with the `changes` a person asked for on resume. A change to a setting
+        that is part of the run's identity (widths, data, seed, ...) is refused in one line rather
+        than dropped in silence; asking for the value the run already has is fine."""
+        before, after = cls.from_dict(saved), cls.from_dict({**saved, **changes})
+        fixed = [f for f in fields(cls) if f.name in changes and not f.metadata["on_resume"]
+                 and getattr(after, f.name) != getattr(before, f.name)]
+        if fixed:
+            said = ", ".join(f"{flag_of(f)} {_plain(getattr(after, f.name))} (the run has "
+                             f"{_plain(getattr(before, f.name))})" for f in fixed)
+            raise ConfigError(f"a resumed run keeps its settings; cannot change {said}. Start a new run "
+                              "with another --out to train with different settings")
+        return after
 
     # ---------------------------------------------------------------- conversions
     def to_dict(self) -> dict:
@@ -164,6 +188,10 @@ class TrainConfig:
         return " ".join(parts)
 
 
+def _plain(v) -> str:
+    return "on" if v is True else "off" if v is False else str(v)
+
+
 def _show(v) -> str:
     """A value for a message: its repr, cut short (a form may send 5,000 characters)."""
     r = repr(v)
@@ -201,26 +229,32 @@ def flag_of(f) -> str:
     return f.metadata["flag"] or "--" + f.name.replace("_", "-")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field (help, choices and defaults from the field), plus --half."""
-    hints = typing.get_type_hints(TrainConfig)
-    for f in fields(TrainConfig):
-        base = next((a for a in typing.get_args(hints[f.name]) if a is not type(None)), hints[f.name])
-        default = f.default
-        help_ = f.metadata["help"] + ("" if default is None or base is bool else f" (default: {default})")
+def base_type(cls, f):
+    """A field's type without Optional: int, float, bool or str."""
+    hint = typing.get_type_hints(cls)[f.name]
+    return next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls=TrainConfig) -> None:
+    """One flag per field of `cls` (help, choices and defaults from the field), plus --half. Flags
+    not given are left out of the namespace (`given` reads what a person asked for)."""
+    for f in fields(cls):
+        base, default = base_type(cls, f), f.default
         if base is bool:
-            parser.add_argument(flag_of(f), dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=help_ + f" (default: {'on' if default else 'off'})")
+            parser.add_argument(flag_of(f), dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS,
+                                help=f.metadata["help"] + f" (default: {'on' if default else 'off'})")
         else:
-            parser.add_argument(flag_of(f), dest=f.name, type=base, default=default, help=help_,
+            help_ = f.metadata["help"] + ("" if default is None else f" (default: {default})")
+            parser.add_argument(flag_of(f), dest=f.name, type=base, default=argparse.SUPPRESS, help=help_,
                                 choices=f.metadata["choices"], metavar=None if f.metadata["choices"] else f.name.upper())
     parser.add_argument("--half", action="store_true",
                         help="half channels: ngf and ndf halved (32 with the defaults), the blog's fix for collapse")
 
 
-def from_args(ns: argparse.Namespace) -> TrainConfig:
-    cfg = TrainConfig(**{f.name: getattr(ns, f.name) for f in fields(TrainConfig)})
-    return cfg.half() if getattr(ns, "half", False) else cfg
+def given(ns: argparse.Namespace, cls=TrainConfig) -> dict:
+    """The settings flags a person gave, by field name (the rest keep their defaults)."""
+    return {f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)}
 
 
 def resolve_device(name: str) -> torch.device:

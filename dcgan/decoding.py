@@ -1,6 +1,7 @@
 """Listed images -> decoded uint8 arrays: one recipe per image, one streaming pipeline for a source.
 
-A `Source` (made by data.open_source) lists (name, loader) items without decoding them. `decode`
+A `Source` (made by data.open_source; `folder_source` here lists a folder) holds (name, loader) items
+without decoding them. `decode`
 streams them in chunks, in this thread or a thread pool (whichever a timing of the first few images
 says is faster: small images decode faster than a thread hand-off costs), each through
 `decode_one` / `prepare` (RGB with alpha on white, or luminance; shorter side to the size, centre
@@ -19,7 +20,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+import hashlib
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -30,6 +32,9 @@ CHUNK = 256  # images decoded per thread-pool round: bounds memory for sources o
 PROBE = 16  # images timed in one thread before choosing between one thread and a pool
 SERIAL_BELOW_S = 0.0005  # below this per image, one thread is faster than a pool
 SLICE = 8  # images per pool task
+
+
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}  # what a folder or zip is searched for
 
 
 def is_lossy(name: str) -> bool:
@@ -72,6 +77,22 @@ class Source:
     count: int
     report: DataReport
     items: Callable[[], Iterable[Item]]
+
+
+def folder_source(spec: str, root: Path, kind: str = "folder") -> Source:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    h = hashlib.sha256()
+    items = []
+    for p in files:
+        rel = p.relative_to(root).as_posix()
+        if p.suffix.lower() not in EXTENSIONS:
+            continue
+        st = p.stat()
+        h.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        items.append((rel, lambda p=p: p))
+    report = DataReport(source=spec if kind != "folder" else f"folder {root.name}", fingerprint=h.hexdigest()[:16])
+    return Source(spec, kind, len(items), report, lambda: iter(items))
+
 
 
 # ---------------------------------------------------------------- decoding one image

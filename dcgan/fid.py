@@ -116,12 +116,13 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def fid_infinity(mu_real, sigma_real, fake: np.ndarray, points: int = 15, n_min: int | None = None,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, progress=None) -> dict:
     """FID∞ (Chong & Forsyth 2020): FID is biased upward by about c/N, so measure it on random
     subsets of the generated features at `points` sizes from n_min to N (evenly spaced in 1/N), fit
     a line in 1/N and report its value at 1/N = 0, with the points it was fitted on.
 
-    fake: (N, d) generated features (the real side's statistics stay whole)."""
+    fake: (N, d) generated features (the real side's statistics stay whole).
+    progress: fn(done, total) after each point (each is a 2048-d Fréchet distance: seconds on a CPU)."""
     fake = np.asarray(fake, np.float64)
     n = len(fake)
     n_min = int(n_min or max(2, n // 5))
@@ -130,9 +131,11 @@ def fid_infinity(mu_real, sigma_real, fake: np.ndarray, points: int = 15, n_min:
     rng = np.random.default_rng(seed)
     sizes = sorted({int(round(1.0 / x)) for x in np.linspace(1.0 / n_min, 1.0 / n, points)})
     pts = []
-    for m in sizes:
+    for i, m in enumerate(sizes):
         sub = fake[rng.choice(n, m, replace=False)] if m < n else fake
         pts.append((m, frechet_distance(mu_real, sigma_real, sub.mean(0), np.cov(sub, rowvar=False))))
+        if progress:
+            progress(i + 1, len(sizes))
     x = np.array([1.0 / m for m, _ in pts])
     y = np.array([f for _, f in pts])
     slope, intercept = np.polyfit(x, y, 1)

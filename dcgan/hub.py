@@ -39,8 +39,6 @@ def bundled_generator(name: str) -> Path | None:
     return path
 
 
-DEMO = BUNDLED["faces"]
-
 
 @dataclass(frozen=True)
 class CheckpointRef:

@@ -14,8 +14,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from .data import EXTENSIONS, folder_source
-from .decoding import DataReport, Source
+from .decoding import EXTENSIONS, DataReport, Source, folder_source
 from .errors import DataError
 
 CELEBA_REPO = "nielsr/CelebA-faces"  # CelebA's 202,599 aligned faces (178x218 JPEG) as parquet shards

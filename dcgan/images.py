@@ -13,7 +13,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
@@ -53,11 +52,6 @@ def to_pil(image: torch.Tensor) -> Image.Image:
 
 def to_pils(images: torch.Tensor) -> list[Image.Image]:
     return [to_pil(im) for im in images]
-
-
-def from_pil(img: Image.Image) -> torch.Tensor:
-    """RGB PIL image -> uint8 (3, H, W)."""
-    return torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1)
 
 
 def grid_image(x: torch.Tensor, nrow: int | None = None) -> Image.Image:

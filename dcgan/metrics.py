@@ -12,7 +12,7 @@ file's contents. The math is in fid.py; this module only reads, batches and repo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from . import data as datamod
 from .decoding import decode, prefetch
 from . import fid as F
 from . import inception
+from .config import resolve_device
 from .errors import ConfigError, StatsError
 
 SMALL_N = 2048
@@ -94,8 +95,7 @@ class Evaluator:
             raise ConfigError("--resize must be legacy or clean")
         if pr_features not in PR_FEATURES:
             raise ConfigError(f"--pr-features must be one of {', '.join(PR_FEATURES)}")
-        self.device = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
-                                   else "cpu" if device == "auto" else device)
+        self.device = resolve_device(str(device))
         self.weights_file = inception.weights_path(weights)
         self.model = inception.load(self.weights_file, self.device)
         self.pr_features, self.vgg, self.vgg_file = pr_features, None, None
@@ -203,47 +203,85 @@ def warnings_for(a: Side, b: Side, dims: int) -> list[str]:
     return out
 
 
-def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True,
-            fid_inf: bool = False) -> dict:
-    """The report (see README): fid and its two terms, FID∞ when asked, KID, precision/recall with
-    the feature space named, N, protocol, warnings. A is the real side, B the generated one.
+@dataclass
+class FidReport:
+    """What `compare` measured: FID and its two terms (they sum to fid), FID∞ when asked, KID,
+    precision/recall in the named feature space, N per side, the protocol and the warnings.
+    `to_dict()` is the JSON report (`dcgan fid --json`, the app's report file)."""
 
-    extras=False skips KID and precision/recall (FID alone, as tracked during training)."""
+    fid: float
+    fid_mean_term: float
+    fid_cov_term: float
+    n_a: int
+    n_b: int
+    protocol: str
+    resize: str
+    dims: int
+    image_size: int | None
+    weights: str
+    pr_features: str
+    warnings: list[str] = field(default_factory=list)
+    fid_inf: float | None = None
+    fid_inf_slope: float | None = None
+    fid_inf_points: list | None = None
+    kid_mean: float | None = None
+    kid_std: float | None = None
+    precision: float | None = None
+    recall: float | None = None
+    real: str | None = None  # what the sides were, in the caller's words
+    generated: str | None = None
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        if self.fid_inf is None:  # the slope and points exist only beside an FID∞
+            out.pop("fid_inf_slope"), out.pop("fid_inf_points")
+        return out
+
+
+def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True,
+            fid_inf: bool = False, progress=None) -> FidReport:
+    """The report: fid and its two terms, FID∞ when asked, KID, precision/recall with the feature
+    space named, N, protocol, warnings. A is the real side, B the generated one.
+
+    extras=False skips KID and precision/recall (FID alone, as tracked during training).
+    progress: fn(fraction, what) before each step that takes more than a moment."""
+    say = progress or (lambda f, what: None)
     for label, s in (("A", a), ("B", b)):
         if s.sigma is None:
             raise StatsError(f"side {label} ({s.spec}) has {s.n} image(s); FID needs at least 2")
     mean_term, cov_term = F.frechet_terms(a.mu, a.sigma, b.mu, b.sigma)
     size = a.image_size or b.image_size
-    rep = {"fid": mean_term + cov_term, "fid_mean_term": mean_term, "fid_cov_term": cov_term, "fid_inf": None,
-           "kid_mean": None, "kid_std": None, "precision": None, "recall": None, "pr_features": ev.pr_features,
-           "n_a": a.n, "n_b": b.n,
-           "protocol": protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims, size),
-           "resize": ev.resize, "dims": ev.dims, "image_size": size, "weights": ev.weights_file.name,
-           "warnings": warnings_for(a, b, ev.dims)}
+    rep = FidReport(fid=mean_term + cov_term, fid_mean_term=mean_term, fid_cov_term=cov_term, n_a=a.n, n_b=b.n,
+                    protocol=protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims, size),
+                    resize=ev.resize, dims=ev.dims, image_size=size, weights=ev.weights_file.name,
+                    pr_features=ev.pr_features, warnings=warnings_for(a, b, ev.dims))
     if fid_inf:
         if b.features is not None and len(b.features) >= 4:
-            fi = F.fid_infinity(a.mu, a.sigma, b.features)
-            rep.update(fid_inf=fi["fid_inf"], fid_inf_slope=fi["slope"], fid_inf_points=fi["points"])
+            fi = F.fid_infinity(a.mu, a.sigma, b.features,
+                                progress=lambda i, k: say(i / k, f"FID∞: FID at {k} sizes of N, point {i} of {k}"))
+            rep.fid_inf, rep.fid_inf_slope, rep.fid_inf_points = fi["fid_inf"], fi["slope"], fi["points"]
             if len(b.features) < b.n:
-                rep["warnings"].append(f"FID∞ was fitted on the {len(b.features)} generated images kept of {b.n}")
+                rep.warnings.append(f"FID∞ was fitted on the {len(b.features)} generated images kept of {b.n}")
         else:
-            rep["warnings"].append("FID∞ needs the generated side's features (an .npz with only mu and sigma has none)")
+            rep.warnings.append("FID∞ needs the generated side's features (an .npz with only mu and sigma has none)")
     if not extras:
         return rep
     if a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
-        rep["kid_mean"], rep["kid_std"] = F.kid(a.features, b.features, subsets=kid_subsets)
-        if rep["kid_std"] is None:
-            rep["warnings"].append(f"KID's spread needs more than {F.KID_SUBSET} images per side (every subset was "
-                                   "the whole side), so kid_std is not reported")
+        say(0.0, f"KID over {kid_subsets} subsets")
+        rep.kid_mean, rep.kid_std = F.kid(a.features, b.features, subsets=kid_subsets)
+        if rep.kid_std is None:
+            rep.warnings.append(f"KID's spread needs more than {F.KID_SUBSET} images per side (every subset was "
+                                "the whole side), so kid_std is not reported")
     else:
-        rep["warnings"].append("KID and precision/recall need features on both sides (an .npz with only "
-                               "mu and sigma has none)")
+        rep.warnings.append("KID and precision/recall need features on both sides (an .npz with only "
+                            "mu and sigma has none)")
         return rep
     ra, rb = (a.pr_rows, b.pr_rows) if ev.pr_features == "vgg16" else (a.features, b.features)
     if ra is not None and rb is not None and len(ra) > 3 and len(rb) > 3:
-        rep["precision"], rep["recall"] = F.precision_recall(ra, rb)
+        say(0.0, "precision and recall (k-nearest neighbours)")
+        rep.precision, rep.recall = F.precision_recall(ra, rb)
     else:
-        rep["warnings"].append(f"precision/recall need {ev.pr_features} features on both sides")
+        rep.warnings.append(f"precision/recall need {ev.pr_features} features on both sides")
     return rep
 
 
@@ -252,28 +290,28 @@ READING = ("How to read the two terms: the mean term grows when the generated im
            "most often too little of it (mode collapse). In one dimension they are (μ − μw)² and (σ − σw)².")
 
 
-def report_markdown(rep: dict) -> str:
+def report_markdown(rep: FidReport) -> str:
     """The report as Markdown: what the CLI prints, the app shows and the report file holds."""
     f = lambda v, p: "n/a" if v is None else f"{v:.{p}f}"  # noqa: E731
-    how = f"real images prepared at {rep['image_size']}×{rep['image_size']} as training does" if rep.get("image_size") \
+    how = f"real images prepared at {rep.image_size}×{rep.image_size} as training does" if rep.image_size \
         else "images at native size, read as pytorch-fid reads them"
-    pr = "VGG-16 fc2, as Kynkäänniemi et al." if rep.get("pr_features") == "vgg16" else "Inception pool3"
-    lines = [f"## {rep['protocol']}: FID {rep['fid']:.3f}", ""]
-    if rep.get("real") or rep.get("generated"):
-        lines += [f"A (real): `{rep.get('real')}` · B (generated): `{rep.get('generated')}`", ""]
-    lines += ["| metric | value |", "|---|---|", f"| FID | {rep['fid']:.4f} |",
-              f"| mean term ‖μA − μB‖² | {rep['fid_mean_term']:.4f} |",
-              f"| covariance term tr(ΣA + ΣB − 2(ΣAΣB)^½) | {rep['fid_cov_term']:.4f} |"]
-    if rep.get("fid_inf") is not None:
-        pts = rep["fid_inf_points"]
+    pr = "VGG-16 fc2, as Kynkäänniemi et al." if rep.pr_features == "vgg16" else "Inception pool3"
+    lines = [f"## {rep.protocol}: FID {rep.fid:.3f}", ""]
+    if rep.real or rep.generated:
+        lines += [f"A (real): `{rep.real}` · B (generated): `{rep.generated}`", ""]
+    lines += ["| metric | value |", "|---|---|", f"| FID | {rep.fid:.4f} |",
+              f"| mean term ‖μA − μB‖² | {rep.fid_mean_term:.4f} |",
+              f"| covariance term tr(ΣA + ΣB − 2(ΣAΣB)^½) | {rep.fid_cov_term:.4f} |"]
+    if rep.fid_inf is not None:
+        pts = rep.fid_inf_points
         lines.append(f"| FID∞ (a line in 1/N through FID at {len(pts)} sizes, N = {pts[0][0]} … {pts[-1][0]}; "
-                     f"the points are in the JSON report) | {rep['fid_inf']:.4f} |")
-    kid_std = "" if rep["kid_std"] is None else f" ± {rep['kid_std']:.5f}"
-    lines += [f"| KID | {f(rep['kid_mean'], 5)}{kid_std} |",
-              f"| precision ({pr}) | {f(rep['precision'], 3)} |", f"| recall ({pr}) | {f(rep['recall'], 3)} |",
-              f"| N real / generated | {rep['n_a']} / {rep['n_b']} |",
-              f"| protocol | {rep['protocol']}: {rep['dims']}-d, {rep['resize']} resize, {how}, {rep['weights']} |",
+                     f"the points are in the JSON report) | {rep.fid_inf:.4f} |")
+    kid_std = "" if rep.kid_std is None else f" ± {rep.kid_std:.5f}"
+    lines += [f"| KID | {f(rep.kid_mean, 5)}{kid_std} |",
+              f"| precision ({pr}) | {f(rep.precision, 3)} |", f"| recall ({pr}) | {f(rep.recall, 3)} |",
+              f"| N real / generated | {rep.n_a} / {rep.n_b} |",
+              f"| protocol | {rep.protocol}: {rep.dims}-d, {rep.resize} resize, {how}, {rep.weights} |",
               "", READING]
-    if rep["warnings"]:
-        lines += ["", "### Warnings"] + [f"- {w}" for w in rep["warnings"]]
+    if rep.warnings:
+        lines += ["", "### Warnings"] + [f"- {w}" for w in rep.warnings]
     return "\n".join(lines)

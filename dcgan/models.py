@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -43,6 +43,10 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def half(self) -> "ModelConfig":
+        """The blog's fix for mode collapse: half the channels of G and D (32 with the defaults)."""
+        return replace(self, ngf=max(1, self.ngf // 2), ndf=max(1, self.ndf // 2))
 
 
 def check_size(image_size: int) -> int:

@@ -87,6 +87,13 @@ class RunDir:
         """A run directory, or one the app has asked a worker to fill."""
         return self.config.exists() or self.request.exists()
 
+    def owner(self) -> str | None:
+        """Who started the run from the app (request.json's "owner"); None for CLI runs."""
+        try:
+            return json.loads(self.request.read_text()).get("owner")
+        except (OSError, ValueError, AttributeError):
+            return None
+
     def weights_file(self) -> Path | None:
         """The generator weights that stand for this run: generator/model.safetensors (written
         every epoch), else checkpoints/last.pt; None before the first checkpoint."""

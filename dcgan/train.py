@@ -1,8 +1,9 @@
 """The DCGAN training loop, written as a generator of events that the CLI and the app consume.
 
-`train(cfg, out)` yields plain dicts: {"type": "start" | "step" | "epoch" | "checkpoint" |
-"alarm" | "warning" | "done", ...}. It writes the run directory (runs.py) as it goes and can be
+`train(cfg, out)` yields typed events (events.py: Started, Logged, EpochDone, AlarmRaised,
+Warned, Checkpointed, Finished). It writes the run directory (runs.py) as it goes and can be
 stopped at any step through `stop` (an object with `is_set()`), which saves a checkpoint first.
+The epoch-end work (grid, GIF, monitor, FID, checkpoints, export) is epoch_end.EpochEnd's.
 
 The hot path keeps the whole dataset as one uint8 tensor on the training device (pinned host
 memory when it does not fit), draws batches by random index, flips and scales there, and syncs
@@ -28,47 +29,30 @@ from . import monitor
 from .augment import Augment
 from .config import TrainConfig, resolve_device, resolve_precision
 from .distributed import Dist, checksum
+from .epoch_end import EpochEnd
 from .errors import NothingToResume, RunExists, TrainingError, UserError
-from .images import grid_image, to_float
-from .latent import sample, z_from_seeds
+from .events import Checkpointed, Event, Finished, Logged, Started, Warned
+from .images import to_float
 from .runs import RunDir, load_checkpoint
 from .state import TrainState
 from .trackers import Trackers
-
-__all__ = ["TrainConfig", "TrainingError", "resolve_device", "train"]
 
 # what each step record holds, averaged over the steps since the last log: the losses; D's mean
 # output on real and on generated images; the generated batch's diversity over the real batch's
 # (mean pairwise distance, 1 = as varied as the data, near 0 = G draws one picture); the spread
 # (std) of D's outputs on generated images; the norm of G's gradient (vanishes when D wins)
-FRESH_SEED = 1 << 40  # the epoch-end "fresh" latents come from seeds far from any grid's
 STEP_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "batch_diversity", "d_fake_spread", "grad_norm_g")
 
 
-def _fid_tracker(cfg: TrainConfig, device: torch.device):
-    """fn(G) -> (fid, protocol) against the training data's cached Inception statistics."""
-    from .metrics import Evaluator, compare
-
-    ev = Evaluator(weights=cfg.fid_weights, device=device, dims=cfg.fid_dims)
-    # the real images as training sees them (size, crop, channels), featurised once, then cached on disk
-    real = ev.side(cfg.data, data_root=cfg.data_root, image_size=cfg.image_size, channels=cfg.nc)
-
-    def measure(g) -> tuple[float, str]:
-        rep = compare(ev, real, ev.generator_side(g, cfg.fid_n, seed=cfg.seed), extras=False)
-        return rep["fid"], rep["protocol"]
-
-    return measure
-
-
 class Trainer:
-    """Setup in __init__; then `events()` runs epochs of `train_step` and `end_epoch`."""
+    """Setup in __init__; then `events()` runs epochs of `train_step`, each closed by `epoch_end`."""
 
     # ------------------------------------------------------------------ setup
     def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop, data_progress=None):
         self.run, self.stop, self.dist = RunDir(out), stop, Dist()
         self.data_progress = data_progress  # fn(done, total) while the dataset is decoded (first time only)
         self.device = self.dist.setup(resolve_device(cfg.device))
-        self.notes: list[dict] = []  # warnings raised during setup, yielded first
+        self.notes: list[Event] = []  # warnings raised during setup, yielded first
         checkpoint = self._checkpoint(resume)
         cfg = cfg.resumed(checkpoint["config"]) if checkpoint else cfg
         # 'auto' is decided once, here, and recorded: a resumed run keeps the precision it began with
@@ -76,7 +60,7 @@ class Trainer:
         self.resumed = checkpoint is not None
         self.images, self.report = self._load_data()
         if checkpoint and checkpoint["config"].get("data_fingerprint") not in (None, self.report.fingerprint):
-            self.notes.append({"type": "warning", "message": "the data source changed since this run started"})
+            self.notes.append(Warned("the data source changed since this run started"))
         self.n = n = len(self.images)
         shard = n // self.dist.world
         if shard < 1:
@@ -110,8 +94,7 @@ class Trainer:
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
         # diversity and extreme-pixel share of real images, on a fixed subset: the samples' yardsticks
         real = self.images[pick.to(self.images.device)].cpu()
-        self.real_div, self.real_sat = monitor.diversity(to_float(real)), monitor.saturation(real)
-        self.fid = _fid_tracker(cfg, self.device) if cfg.fid_every and self.dist.main else None
+        self.epoch_end = EpochEnd(cfg, real, self.device, track_fid=bool(cfg.fid_every) and self.dist.main)
         self.trackers = Trackers(cfg.track if self.dist.main else "", self.run.path, self.run_config)
         self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
         self.acc_n, self.t_log, self.last_ckpt = 0, time.perf_counter(), time.monotonic()
@@ -139,8 +122,8 @@ class Trainer:
         try:
             return images.to(self.device), False
         except torch.OutOfMemoryError:  # keep it on the host, pinned, and copy each batch over
-            self.notes.append({"type": "warning", "message": "the dataset does not fit on the GPU; "
-                               "batches are copied from pinned host memory"})
+            self.notes.append(Warned("the dataset does not fit on the GPU; batches are copied from pinned "
+                                     "host memory"))
             return images.pin_memory(), True
 
     # ------------------------------------------------------------------ one step
@@ -197,7 +180,7 @@ class Trainer:
                 torch.linalg.vector_norm(torch.stack(grads)).float()])
         self.acc_n += 1
 
-    def _first_compiled_step(self, idx: torch.Tensor) -> Iterator[dict]:
+    def _first_compiled_step(self, idx: torch.Tensor) -> Iterator[Event]:
         """The first step of a compiled run, which is when torch.compile really compiles. If that
         fails (a compiler bug in one torch release, a missing toolchain), the models, optimisers and
         noise RNG go back to how they were before the step, training continues uncompiled with a
@@ -222,8 +205,7 @@ class Trainer:
         self.run_config["compile_failed"] = reason
         if self.dist.main:
             self.run.write_config(self.run_config)
-        yield {"type": "warning", "message": f"torch.compile failed on this setup ({reason}); training "
-                                             "continues without it"}
+        yield Warned(f"torch.compile failed on this setup ({reason}); training continues without it")
         self.train_step(idx)
 
     def flush(self) -> dict | None:
@@ -259,62 +241,6 @@ class Trainer:
                 self.run.save_checkpoint(ck, self.run.best)
         return self.run.last
 
-    # ------------------------------------------------------------------ epoch end
-    def end_epoch(self) -> Iterator[dict]:
-        """Grid, GIF, monitor, FID, checkpoint and generator for the epoch just finished."""
-        st = self.state
-        self.dist.average_buffers(st.g)
-        self.dist.average_buffers(st.d)
-        if not self.dist.main:
-            self.save()
-            return
-        cfg, run = self.cfg, self.run
-        samples = sample(st.g, st.fixed_noise)
-        grid = grid_image(samples, nrow=int(math.sqrt(cfg.n_samples)) or None)
-        img_path = run.save_sample(st.epoch, grid)
-        run.update_gif()
-        ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
-        # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
-        # hide a collapse that happens to spare its 64 points, or flag one that only they show
-        fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
-                                                FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
-        fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
-        sat = monitor.saturation(samples)
-        steps = [m for m in st.metrics if m.get("kind") == "step"]
-        signals, alarms = monitor.check(steps, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
-                                        real_sat=self.real_sat, context=self.run_config,
-                                        best_epoch=st.best_diversity_epoch, previous_ratio=self.previous_ratio())
-        if st.best_diversity is None or ratio > st.best_diversity:
-            st.best_diversity, st.best_diversity_epoch = ratio, st.epoch
-        erec = {"kind": "epoch", "epoch": st.epoch, "step": st.step, "diversity_ratio": ratio,
-                "fresh_diversity_ratio": fresh_ratio, "saturation": sat, "real_saturation": self.real_sat,
-                "signals": signals, "alarms": [a.to_dict() for a in alarms]}
-        improved = False
-        if self.fid and (st.epoch % cfg.fid_every == 0 or st.epoch == cfg.epochs):
-            erec["fid"], erec["fid_protocol"] = self.fid(st.g)
-            improved = st.best_fid is None or erec["fid"] < st.best_fid
-            st.best_fid = erec["fid"] if improved else st.best_fid
-        st.metrics.append(erec)
-        run.append_metrics([erec])
-        self.trackers.epoch(erec, grid)
-        path = self.save(best=improved)
-        run.save_generator(st.g)
-        run.set_status("running" if st.epoch < cfg.epochs else "finished", epoch=st.epoch, epochs=cfg.epochs)
-        yield {"type": "epoch", "epoch": st.epoch, "epochs": cfg.epochs, "step": st.step,
-               "sample": str(img_path), "gif": str(run.gif), "diversity_ratio": ratio, "signals": signals,
-               **({"fid": erec["fid"], "fid_protocol": erec["fid_protocol"], "best_fid": st.best_fid}
-                  if "fid" in erec else {})}
-        for a in alarms:
-            yield {"type": "alarm", "epoch": st.epoch, **a.to_dict(), "text": str(a)}
-        for w in self.trackers.take_warnings():
-            yield {"type": "warning", "message": w}
-        yield {"type": "checkpoint", "path": str(path), "epoch": st.epoch, "step": st.step}
-
-    def previous_ratio(self) -> float | None:
-        """The last epoch's fixed-noise diversity, from the metrics so far."""
-        last = next((m for m in reversed(self.state.metrics) if m.get("kind") == "epoch"), None)
-        return last.get("diversity_ratio") if last else None
-
     # ------------------------------------------------------------------ the loop
     def _should(self, at_log: bool) -> tuple[bool, bool]:
         """(stop now, checkpoint now); under torchrun agreed by all ranks, at log steps only."""
@@ -327,12 +253,12 @@ class Trainer:
         timed = self.dist.any(time.monotonic() - self.last_ckpt > self.cfg.ckpt_every_s, self.device)
         return stopping, stopping or timed
 
-    def _step_event(self, rec: dict | None) -> list[dict]:
+    def _step_event(self, rec: dict | None) -> list[Event]:
         """The step event for a flushed record, with any tracker that just failed as a warning."""
-        out = [{"type": "step", **rec, "steps_per_epoch": self.steps_per_epoch}] if rec else []
-        return out + [{"type": "warning", "message": w} for w in self.trackers.take_warnings()]
+        out: list[Event] = [Logged.from_record(rec, self.steps_per_epoch)] if rec else []
+        return out + [Warned(w) for w in self.trackers.take_warnings()]
 
-    def epoch(self) -> Iterator[dict]:
+    def epoch(self) -> Iterator[Event]:
         """The steps of one epoch, from where the state left off; returns early when stopped."""
         cfg, st, dist = self.cfg, self.state, self.dist
         if st.perm is None:
@@ -354,29 +280,28 @@ class Trainer:
                 # mid-epoch: keep this epoch's order and position so resume continues exactly
                 path = self.save(i + 1, st.perm)
                 self.t_log = time.perf_counter()
-                yield {"type": "checkpoint", "path": str(path), "epoch": st.epoch, "step": st.step}
+                yield Checkpointed(path=str(path), epoch=st.epoch, step=st.step)
             if stopping:
                 if dist.main:
                     self.run.set_status("stopped", epoch=st.epoch, step=st.step)
-                yield {"type": "done", "reason": "stopped", "epoch": st.epoch, "step": st.step}
+                yield Finished(reason="stopped", epoch=st.epoch, step=st.step)
                 return
         yield from self._step_event(self.flush())
         st.epoch += 1
         st.step_in_epoch, st.perm = 0, None
-        yield from self.end_epoch()
+        yield from self.epoch_end.run(self)
         self.t_log = time.perf_counter()  # images/s measures training, not the epoch's end
 
-    def events(self) -> Iterator[dict]:
+    def events(self) -> Iterator[Event]:
         cfg, run, st, main = self.cfg, self.run, self.state, self.dist.main
         yield from self.notes
-        yield {"type": "start", "config": self.run_config, "data": self.report.to_dict(),
-               "resumed_from_epoch": st.epoch if self.resumed else None, "device": str(self.device),
-               "steps_per_epoch": self.steps_per_epoch}
+        yield Started(config=self.run_config, data=self.report.to_dict(), device=str(self.device),
+                      steps_per_epoch=self.steps_per_epoch, resumed_from_epoch=st.epoch if self.resumed else None)
         try:
             while st.epoch < cfg.epochs:
                 for ev in self.epoch():
                     yield ev
-                    if ev["type"] == "done":
+                    if isinstance(ev, Finished):
                         return
         except UserError:
             raise
@@ -392,18 +317,17 @@ class Trainer:
             if main and run.status().get("state") == "running":
                 run.set_status("interrupted", epoch=st.epoch, step=st.step)
             raise
-        done = {"type": "done", "reason": "finished", "epoch": st.epoch, "step": st.step}
+        in_sync = None
         if self.dist.on:
-            sums = self.dist.gather(checksum(st.g) + checksum(st.d))
-            done["ranks_in_sync"] = len(set(sums)) == 1
+            in_sync = len(set(self.dist.gather(checksum(st.g) + checksum(st.d)))) == 1
             if main:
                 run.set_status("finished", epoch=st.epoch, epochs=cfg.epochs, world_size=self.dist.world,
-                               backend=self.dist.backend, ranks_in_sync=done["ranks_in_sync"])
-        yield done
+                               backend=self.dist.backend, ranks_in_sync=in_sync)
+        yield Finished(reason="finished", epoch=st.epoch, step=st.step, ranks_in_sync=in_sync)
 
 
 def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None,
-          data_progress=None) -> Iterator[dict]:
+          data_progress=None) -> Iterator[Event]:
     """Train (or resume) into the run directory `out`, yielding events; see the module docstring."""
     trainer = Trainer(cfg, out, resume, stop, data_progress)
     try:

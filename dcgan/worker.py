@@ -50,13 +50,14 @@ class Supervisor:
             path = root / f"{prefix}-{stamp}-{i}"
         return RunDir(path)
 
-    def start(self, cfg: TrainConfig, run: RunDir, resume: bool = False) -> RunDir:
+    def start(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None) -> RunDir:
         with self._lock:
             busy = self.active()
             if busy is not None:
                 raise Busy(f"a training is already running ({busy.name}); stop it before starting another")
             run.path.mkdir(parents=True, exist_ok=True)
-            run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume})
+            owner = owner if owner is not None else run.owner()  # a resumed run keeps its owner
+            run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner})
             with open(run.log, "a") as log:
                 self._proc = subprocess.Popen([sys.executable, "-m", "dcgan.worker", str(run.path.resolve())],
                                               stdout=log, stderr=subprocess.STDOUT, cwd=PACKAGE_PARENT,
@@ -96,7 +97,7 @@ def main(run_path: str) -> int:
     try:
         cfg = TrainConfig.from_dict(req["config"])
         for ev in train(cfg, run.path, resume=req.get("resume", False), stop=stop):
-            print(json.dumps(ev, default=str), flush=True)
+            print(json.dumps(ev.to_dict(), default=str), flush=True)
     except UserError as e:
         run.set_status("failed", reason=str(e))
         print(json.dumps({"type": "error", "message": str(e)}), flush=True)

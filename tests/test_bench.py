@@ -12,9 +12,11 @@ def test_bench_dry_run_covers_every_part_and_restores_what_it_touched():
 
     from dcgan import bench
 
-    loader, env = pfi.load_state_dict_from_url, dict(os.environ)
+    import torch
+
+    loader, env, hub = pfi.load_state_dict_from_url, dict(os.environ), torch.hub.get_dir()
     r = bench.run(device="cpu", dry_run=True)
-    assert pfi.load_state_dict_from_url is loader and dict(os.environ) == env
+    assert pfi.load_state_dict_from_url is loader and dict(os.environ) == env and torch.hub.get_dir() == hub
     assert {"generate", "frechet", "features", "train"} <= r.keys() and r["dry_run"] is True
     rows = r["train"]["images_per_s"]
     assert {"conventional", "ours_fp32"} <= rows.keys() and all(v > 0 for v in rows.values())
@@ -29,3 +31,14 @@ def test_bench_cli_json():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert set(out) >= {"generate", "device"} and "train" not in out
+
+
+def test_without_pytorch_fid_the_features_bench_says_how_to_install_it(monkeypatch):
+    import pytest
+
+    from dcgan import bench
+    from dcgan.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "pytorch_fid", None)  # as on a plain install
+    with pytest.raises(UserError, match=r"pip install 'dcgan-studio\[bench\]'"):
+        bench.run(device="cpu", dry_run=True, train=False, generate=False)

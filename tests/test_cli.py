@@ -58,7 +58,41 @@ def test_user_errors_are_one_line(tmp_path):
     proc = dcgan("train", "--data", "demo", "--out", tmp_path / "r", "--batch-size", 0, check=False)
     assert proc.returncode == 2 and "batch size" in proc.stderr and "Traceback" not in proc.stderr
     proc = dcgan("generate", "--checkpoint", tmp_path / "missing.pt", "--out", tmp_path / "x.png", check=False)
-    assert proc.returncode == 2 and "no such checkpoint" in proc.stderr
+    assert proc.returncode == 2 and "no such generator (checkpoint)" in proc.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["generate", "--n", "0"], "n must be a whole number from 1 to 256 (got 0)"),
+    (["generate", "--n", "-5"], "n must be a whole number from 1 to 256 (got -5)"),
+    (["generate", "--seed", "-1"], "seed must be a whole number from 0 to 9223372036854775807 (got -1)"),
+    (["interpolate", "--seeds", "1"], "seeds needs 2 to 64 seeds"),
+    (["train", "--epochs", "0"], "epochs must be >= 1 (got 0)"),
+    (["generate", "--checkpoint", "missing.pt"], "no such generator (checkpoint): 'missing.pt'"),
+    (["fid", "EMPTY", "demo"], "holds no usable images"),
+    (["generate", "--n"], "expected one argument"),
+])
+def test_the_same_bad_inputs_are_exit_2_and_one_line(tmp_path, args, words):
+    (tmp_path / "EMPTY").mkdir()
+    args = [str(tmp_path / "EMPTY") if a == "EMPTY" else a for a in args]
+    out = {"generate": tmp_path / "x.png", "interpolate": tmp_path / "x.gif", "train": tmp_path / "r"}.get(args[0])
+    proc = subprocess.run([sys.executable, "-m", "dcgan", *args, *(["--out", str(out)] if out else [])], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
+                                                                               "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_resume_refuses_a_change_to_the_runs_identity_and_keeps_the_rest(image_folder, tmp_path):
+    out = tmp_path / "run"
+    common = ["--data", image_folder, "--out", out, "--batch-size", 8, "--max-images", 16, "--image-size", 32]
+    dcgan("train", *common, "--ngf", 8, "--ndf", 8, "--epochs", 1)
+    proc = dcgan("train", "--out", out, "--resume", "--ngf", 16, "--epochs", 2, check=False)
+    assert proc.returncode == 2 and "--ngf 16 (the run has 8)" in proc.stderr and len(proc.stderr.splitlines()) == 1
+    assert json.loads((out / "config.json").read_text())["ngf"] == 8
+    # the value the run already has, and the settings that may change, are fine
+    again = dcgan("train", "--out", out, "--resume", "--ngf", 8, "--epochs", 2, "--log-every", 1)
+    assert "finished at epoch 2" in again.stdout
 
 
 def test_every_training_setting_is_a_flag_and_documented():
@@ -77,7 +111,11 @@ def test_train_flags_reach_the_config(tmp_path):
     from dataclasses import fields
 
     from dcgan.cli import build_parser
-    from dcgan.config import TrainConfig, from_args
+    from dcgan.config import TrainConfig, given
+
+    def from_args(ns):
+        cfg = TrainConfig(**given(ns))
+        return cfg.half() if ns.half else cfg
 
     a = build_parser().parse_args(["train", "--out", str(tmp_path), "--channels", "1", "--beta2", "0.99",
                                    "--n-samples", "16", "--ckpt-every-s", "30", "--no-flip", "--half"])
@@ -113,4 +151,4 @@ def test_compare_two_runs_draws_a_picture_and_names_what_differs(image_folder, t
     with Image.open(tmp_path / "c.png") as im:
         assert im.width >= 1000 and im.height >= 600
     proc = dcgan("compare", tmp_path / "a", tmp_path / "nope", "--out", tmp_path / "d.png", check=False)
-    assert proc.returncode == 2 and "not a run directory" in proc.stderr
+    assert proc.returncode == 2 and "no run named" in proc.stderr

@@ -149,8 +149,8 @@ def test_fid_equals_pytorch_fid_end_to_end_64d(fid_weights, pytorch_fid, two_fol
                                                   num_workers=0)
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=3, dims=64)
     rep = metrics.compare(ev, ev.side(str(a)), ev.side(str(b)))
-    assert rep["fid"] == pytest.approx(ref_fid, rel=1e-3)
-    assert rep["n_a"] == 6 and rep["n_b"] == 7 and rep["protocol"] == "fid6_legacy_64"
+    assert rep.fid == pytest.approx(ref_fid, rel=1e-3)
+    assert rep.n_a == 6 and rep.n_b == 7 and rep.protocol == "fid6_legacy_64"
 
 
 def test_stats_npz_is_read_by_pytorch_fid(fid_weights, pytorch_fid, two_folders, tmp_path):
@@ -180,8 +180,8 @@ def test_generator_side_and_warnings(fid_weights, two_folders, tmp_path):
     again = ev.side(str(tmp_path / "gen"), n=10, seed=3)
     assert np.array_equal(side.mu, again.mu)  # image i from seed s + i: reproducible
     rep = metrics.compare(ev, ev.side(str(two_folders[0])), side)
-    assert np.isfinite(rep["fid"]) and rep["kid_mean"] is not None and 0 <= rep["precision"] <= 1
-    text = " ".join(rep["warnings"])
+    assert np.isfinite(rep.fid) and rep.kid_mean is not None and 0 <= rep.precision <= 1
+    text = " ".join(rep.warnings)
     assert "below 2048" in text and "different native sizes" in text
 
 
@@ -227,12 +227,13 @@ def test_missing_weights_say_how_to_provide_them(tmp_path, monkeypatch, two_fold
 
 def test_training_tracks_fid_and_keeps_the_best_epoch(fid_weights, tmp_path):
     from dcgan.runs import RunDir, load_checkpoint
-    from dcgan.train import TrainConfig, train
+    from dcgan.config import TrainConfig
+    from dcgan.train import train
 
     make_images(tmp_path / "d", 16, size=32)
     cfg = TrainConfig(data=str(tmp_path / "d"), epochs=3, batch_size=8, image_size=32, ngf=8, ndf=8, nz=16,
                       log_every=2, n_samples=16, fid_every=1, fid_n=12, fid_dims=64, fid_weights=str(fid_weights))
-    events = list(train(cfg, tmp_path / "r"))
+    events = [e.to_dict() for e in train(cfg, tmp_path / "r")]
     epochs = [e for e in events if e["type"] == "epoch"]
     fids = [e["fid"] for e in epochs]
     assert len(fids) == 3 and all(np.isfinite(fids)) and epochs[0]["fid_protocol"] == "fid12_legacy_64_32px"  # real side prepared as trained
@@ -338,7 +339,7 @@ def test_image_size_prepares_real_images_as_training_does(fid_weights, tmp_path)
     assert np.allclose(prepared.mu, by_hand.mu, atol=1e-4) and np.allclose(prepared.sigma, by_hand.sigma, atol=1e-4)
     assert not np.allclose(prepared.mu, native.mu, atol=1e-3)
     rep = metrics.compare(ev, prepared, by_hand)
-    assert rep["protocol"] == "fid5_legacy_64_32px" and rep["image_size"] == 32
+    assert rep.protocol == "fid5_legacy_64_32px" and rep.image_size == 32
 
 
 def test_cli_report_names_sides_terms_and_protocol(fid_weights, two_folders):
@@ -381,8 +382,8 @@ def test_alpha_images_are_read_like_pytorch_fid_and_say_so(fid_weights, pytorch_
     rep = metrics.compare(ev, ev.side(str(tmp_path / "a")), ev.side(str(tmp_path / "b")))
     ref = fid_score.calculate_fid_given_paths([str(tmp_path / "a"), str(tmp_path / "b")], batch_size=5,
                                               device="cpu", dims=64, num_workers=0)
-    assert rep["fid"] == pytest.approx(ref, rel=1e-3)
-    assert any("alpha channel" in w for w in rep["warnings"])
+    assert rep.fid == pytest.approx(ref, rel=1e-3)
+    assert any("alpha channel" in w for w in rep.warnings)
 
 
 def test_reference_cache_key_follows_the_weights_contents(tmp_path, two_folders):
@@ -409,5 +410,5 @@ def test_precision_recall_in_vgg16_space(fid_weights, two_folders, tmp_path):
     a, b = ev.side(str(two_folders[0])), ev.side(str(two_folders[1]))
     assert a.pr_rows.shape == (6, 4096)
     rep = metrics.compare(ev, a, b)
-    assert rep["pr_features"] == "vgg16" and 0 <= rep["precision"] <= 1 and 0 <= rep["recall"] <= 1
+    assert rep.pr_features == "vgg16" and 0 <= rep.precision <= 1 and 0 <= rep.recall <= 1
     assert "VGG-16" in metrics.report_markdown(rep)

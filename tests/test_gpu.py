@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from dcgan.runs import RunDir, load_checkpoint
-from dcgan.train import TrainConfig, train
+from dcgan.config import TrainConfig
+from dcgan.train import train
 from tests.conftest import REPO, make_images
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
@@ -19,7 +20,7 @@ def test_training_on_cuda(tmp_path, precision, compile_):
     make_images(tmp_path / "d", 64, size=64)
     cfg = TrainConfig(data=str(tmp_path / "d"), epochs=2, batch_size=16, ngf=16, ndf=16, device="cuda",
                       precision=precision, compile=compile_, log_every=2, n_samples=16)
-    events = list(train(cfg, tmp_path / "r"))
+    events = [e.to_dict() for e in train(cfg, tmp_path / "r")]
     steps = [e for e in events if e["type"] == "step"]
     assert events[-1]["reason"] == "finished" and all(np.isfinite([s["loss_d"], s["loss_g"]]).all() for s in steps)
     state = load_checkpoint(RunDir(tmp_path / "r").last)  # loads on the CPU

@@ -108,7 +108,8 @@ def test_hub_id_through_the_real_client_offline(saved_g, tmp_path, monkeypatch):
 
 @pytest.fixture
 def tiny_run(tmp_path, image_folder):
-    from dcgan.train import TrainConfig, train
+    from dcgan.config import TrainConfig
+    from dcgan.train import train
 
     cfg = TrainConfig(data=str(image_folder), epochs=2, batch_size=8, image_size=32, ngf=8, ndf=8, nz=16,
                       log_every=2, n_samples=16)

@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 
 from dcgan.runs import RunDir, load_checkpoint
-from dcgan.train import TrainingError, train
+from dcgan.errors import TrainingError
+from dcgan.train import train
 from tests.conftest import REPO, make_images
 from tests.test_train import g_weights, same, tiny
 

@@ -10,7 +10,9 @@ from PIL import Image
 from dcgan.hub import load_generator
 from dcgan.models import Generator
 from dcgan.runs import RunDir, load_checkpoint
-from dcgan.train import TrainConfig, TrainingError, train
+from dcgan.config import TrainConfig
+from dcgan.errors import TrainingError
+from dcgan.train import train
 from tests.conftest import REPO
 
 
@@ -21,7 +23,8 @@ def tiny(data, **kw):
 
 
 def run_all(cfg, out, **kw):
-    return list(train(cfg, out, **kw))
+    """The trainer's events, in their JSON form (as train.log and `train --json` write them)."""
+    return [ev.to_dict() for ev in train(cfg, out, **kw)]
 
 
 def g_weights(run_dir):

@@ -1,52 +1,56 @@
-"""What the tabs share: choosing a generator safely, runs, uploads, a bounded scratch folder,
-ZeroGPU, and turning the library's user errors into messages on the page.
+"""What the page and the public API share: who is asking, files in and out, one-line errors.
 
-User input never names a server path directly: a generator is a bundled name, a run's name
-(looked up inside the runs folder by runs.find_run), an uploaded file (a path Gradio created), or a
-Hub id (checked against USER/NAME). Uploads are capped and copied by base name only. Files the
-app writes for download go to a fixed ring of names in one scratch folder, so a long-lived Space
-does not fill its disk.
+- `caller(request)`: the use cases' Caller. On a person's own machine (public mode off) the app
+  serves its one user, who may name server paths; in public mode every visitor is a stranger.
+- Files in: Gradio hands uploads over as paths in its upload folder (page) or FileData records
+  (API); both become `api.Upload`s, the file's own name kept for messages.
+- Files out: every picture the app returns is written here first, atomically and under a unique
+  name, and handed to Gradio as a path (Gradio then copies it into its cache by its atomic path
+  route), so no visitor ever reads a half-written file. Old files are swept after an hour.
+- `user_errors`: the use cases' UserError becomes one gr.Error line; anything else is a bug, logged
+  with its traceback and named in one line.
 """
 from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import logging
-import math
 import os
-import shutil
 import tempfile
 import threading
-import zipfile
-from collections import OrderedDict
+import time
+import uuid
 from pathlib import Path
 
 import gradio as gr
+from gradio.data_classes import FileData
 
+from ..api import LOCAL, Caller, Upload
 from ..errors import UserError
-from ..hub import HUB_ID, load_generator, resolve_checkpoint
-from ..latent import MAX_SEED
-from ..runs import RunDir, find_run, list_runs
+from ..images import atomic_path, save_gif, save_png
 
 log = logging.getLogger("dcgan.ui")
 
-# generator choices: what the dropdown shows -> what it means
-DEMO = "Bundled demo generator"
-EMOJI = "Bundled emoji generator"
-UPLOAD = "Uploaded file"
-HUB = "Hugging Face Hub id"
-RUN_PREFIX = "Run: "
-BUNDLED_CHOICES = {DEMO: "faces", EMOJI: "emoji"}
-
 MAX_UPLOAD_FILES = 20_000
 MAX_UPLOAD_BYTES = 2 << 30
+KEEP_FILES_S = 3600
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="dcgan-studio-"))
-_RING = itertools.count()
-_RING_SIZE = 64
-_lock = threading.Lock()
-_cache: OrderedDict = OrderedDict()
+_swept = [0.0]
+_sweep_lock = threading.Lock()
+
+
+def public_mode() -> bool:
+    """A Space shared by strangers: SPACE_ID set (Hugging Face sets it) or DCGAN_PUBLIC=1."""
+    return bool(os.environ.get("SPACE_ID")) or os.environ.get("DCGAN_PUBLIC", "") not in ("", "0")
+
+
+def caller(request: gr.Request | None = None) -> Caller:
+    """Who is asking. Off public mode, the machine's own user (LOCAL)."""
+    if not public_mode():
+        return LOCAL
+    user = getattr(request, "username", None) if request is not None else None
+    return Caller(owner=f"hf:{user}" if user else "anonymous", trusted=False)
 
 
 def gpu(fn):
@@ -59,18 +63,16 @@ def gpu(fn):
 
 
 def user_errors(fn):
-    """Every answer is a result or a one-line message: the library's UserError becomes that message;
-    anything else is a bug, logged with its traceback on the server and named in one line on the page
-    (never Gradio's generic "the upstream app raised an exception")."""
+    """Every answer is a result or a one-line message (see the module docstring)."""
 
     def translate(e: Exception):
         if isinstance(e, gr.Error):
             return e
         if isinstance(e, UserError):
-            return gr.Error(str(e))
+            return gr.Error(" ".join(str(e).split()), print_exception=False)
         log.exception("bug in %s", fn.__name__)
         return gr.Error(f"internal error in {fn.__name__} ({type(e).__name__}: {str(e)[:200]}); "
-                        "the server log has the details")
+                        "the server log has the details", print_exception=False)
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -92,139 +94,83 @@ def user_errors(fn):
     return wrapped
 
 
-def number(value, name: str, lo: float, hi: float, integer: bool = False):
-    """A form or API value -> a number within [lo, hi], or a one-line gr.Error naming the field."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise gr.Error(f"{name} must be a number, got {str(value)[:40]!r}") from None
-    if not math.isfinite(x) or not lo <= x <= hi:
-        raise gr.Error(f"{name} must lie between {lo:g} and {hi:g}, got {str(value)[:40]}")
-    if integer:
-        if not x.is_integer():
-            raise gr.Error(f"{name} must be a whole number, got {str(value)[:40]}")
-        return int(x) if abs(x) < 2 ** 53 else int(str(value).split(".")[0])
-    return x
+# ---------------------------------------------------------------- files in
+
+def upload(value) -> Upload | None:
+    """One uploaded file (a page path, a FileData record or dict) -> Upload; None when absent."""
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, dict):
+        path, name = value.get("path"), value.get("orig_name")
+    elif isinstance(value, FileData):
+        path, name = value.path, value.orig_name
+    else:
+        path, name = getattr(value, "name", value), None
+    if not path:
+        raise UserError("an uploaded file arrived without its path")
+    p = Path(str(path))
+    return Upload(p, name or p.name)  # Gradio keeps an upload's own name as the last part of its path
 
 
-def seed(value, name: str = "seed") -> int:
-    """A seed: a whole number in [0, MAX_SEED]; big ones arrive as text to keep every digit."""
-    try:
-        s = int(str(value).strip()) if isinstance(value, str) else None
-    except ValueError:
-        s = None
-    if s is None:
-        s = number(value, name, 0, MAX_SEED, integer=True)
-    if not 0 <= s <= MAX_SEED:
-        raise gr.Error(f"{name} must be a whole number from 0 to {MAX_SEED}, got {str(value)[:40]}")
-    return s
-
-
-def scratch(suffix: str) -> Path:
-    """A path for a file the user will download; the ring reuses names, bounding disk use."""
-    with _lock:
-        i = next(_RING) % _RING_SIZE
-    return _SCRATCH / f"out-{i:02d}{suffix}"
-
-
-def scratch_dir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=_SCRATCH))
-
-
-# ---------------------------------------------------------------- runs
-
-def run_names() -> list[str]:
-    return [r.name for r in list_runs()]
-
-
-def run(name: str | None) -> RunDir:
-    try:
-        return find_run(name)
-    except UserError as e:
-        raise gr.Error(str(e)) from None
-
-
-# ---------------------------------------------------------------- generators
-
-def generator_choices() -> list[str]:
-    return [DEMO, EMOJI] + [RUN_PREFIX + r.name for r in list_runs() if r.weights_file()] + [UPLOAD, HUB]
-
-
-def resolve(choice: str, upload: str | None = None, hub_id: str | None = None) -> str:
-    """The widget values -> a checkpoint spec for load_generator, or a gr.Error."""
-    if not choice or choice in BUNDLED_CHOICES:
-        return BUNDLED_CHOICES.get(choice, "faces")
-    if choice.startswith(RUN_PREFIX):
-        return str(run(choice[len(RUN_PREFIX):]).path)
-    if choice == UPLOAD:
-        if not upload:
-            raise gr.Error("upload a .safetensors or .pt generator first")
-        return str(upload if isinstance(upload, str) else upload.name)
-    if choice == HUB:
-        hub_id = (hub_id or "").strip()
-        if not HUB_ID.match(hub_id):
-            raise gr.Error("a Hub id looks like USER/NAME")
-        return hub_id
-    raise gr.Error(f"unknown generator choice {str(choice)[:80]!r}")
-
-
-def generator(spec: str):
-    """load_generator with a small cache keyed by spec and the weights' file time."""
-    try:
-        key = (spec, resolve_checkpoint(spec).stamp())
-        with _lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return _cache[key]
-        g = load_generator(spec)
-    except UserError as e:
-        raise gr.Error(str(e)) from None
-    with _lock:
-        _cache[key] = g
-        while len(_cache) > 4:
-            _cache.popitem(last=False)
-    return g
-
-
-# ---------------------------------------------------------------- uploads and parsing
-
-def upload_paths(files) -> list[str]:
-    """Gradio's upload values (paths or file objects) -> paths, within the caps."""
-    paths = [f if isinstance(f, str) else f.name for f in files or []]
-    if len(paths) > MAX_UPLOAD_FILES:
-        raise gr.Error(f"at most {MAX_UPLOAD_FILES} files per upload; zip them instead")
-    total = sum(Path(p).stat().st_size for p in paths)
+def uploads(values) -> list[Upload]:
+    """Uploaded files within the caps -> Uploads."""
+    if values in (None, "", []):
+        return []
+    items = [u for u in (upload(v) for v in (values if isinstance(values, (list, tuple)) else [values])) if u]
+    if len(items) > MAX_UPLOAD_FILES:
+        raise UserError(f"at most {MAX_UPLOAD_FILES} files per upload; zip them instead")
+    total = sum(u.path.stat().st_size for u in items)
     if total > MAX_UPLOAD_BYTES:
-        raise gr.Error(f"uploads total {total / 2**30:.1f} GB; the limit is {MAX_UPLOAD_BYTES >> 30} GB")
-    return paths
+        raise UserError(f"the uploads total {total / 2**30:.1f} GB; the limit is {MAX_UPLOAD_BYTES >> 30} GB")
+    return items
 
 
-def stage_uploads(files, folder: Path, zip_path: Path, empty_message: str) -> str:
-    """Copy uploaded images (or one zip) to `folder` (or `zip_path`), base names only; return the
-    data source the library should read."""
-    paths = upload_paths(files)
-    if not paths:
-        raise gr.Error(empty_message)
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    if len(paths) == 1 and zipfile.is_zipfile(paths[0]):
-        shutil.copyfile(paths[0], zip_path)
-        return str(zip_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, p in enumerate(paths):
-        shutil.copyfile(p, folder / f"{i:06d}_{Path(p).name}")  # basename only: no path from the client
-    return str(folder)
+# ---------------------------------------------------------------- files out
+
+def _sweep() -> None:
+    now = time.time()
+    with _sweep_lock:
+        if now - _swept[0] < 60:
+            return
+        _swept[0] = now
+    for p in _SCRATCH.glob("*"):
+        try:
+            if now - p.stat().st_mtime > KEEP_FILES_S:
+                p.unlink()
+        except OSError:
+            pass
 
 
-def seeds_from_text(text: str, at_least: int = 1) -> list[int]:
-    parts = str(text if text is not None else "")[:4000].replace(",", " ").split()
-    if len(parts) > 64:
-        raise gr.Error("at most 64 seeds")
-    try:
-        seeds = [int(s) for s in parts]
-    except ValueError:
-        raise gr.Error(f"seeds must be whole numbers separated by spaces or commas, got {str(text)[:80]!r}") from None
-    if len(seeds) < at_least:
-        raise gr.Error(f"give at least {at_least} seed(s)")
-    if any(not 0 <= s <= MAX_SEED for s in seeds):
-        raise gr.Error(f"seeds must lie between 0 and {MAX_SEED}")
-    return seeds
+def out_path(name: str) -> Path:
+    """A fresh, unique path for a file the app hands out (`name` is what the visitor sees)."""
+    _sweep()
+    folder = _SCRATCH / uuid.uuid4().hex
+    folder.mkdir()
+    return folder / name
+
+
+def png(img, name: str = "image.png") -> str:
+    path = out_path(name)
+    save_png(img, path)  # atomic: temp file + rename
+    return str(path)
+
+
+def gif(frames, name: str = "walk.gif", duration_ms: int = 80) -> str:
+    path = out_path(name)
+    save_gif(frames, path, duration_ms=duration_ms)
+    return str(path)
+
+
+def text_file(text: str, name: str) -> str:
+    path = out_path(name)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return str(path)
+
+
+def file_data(path) -> dict | None:
+    """A path the app wrote -> the record the API returns (Gradio serves it; MCP shows images)."""
+    if path is None:
+        return None
+    p = Path(path)
+    return FileData(path=str(p), orig_name=p.name).model_dump()

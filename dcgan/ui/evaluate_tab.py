@@ -1,33 +1,24 @@
-"""Evaluate tab: FID, KID and precision/recall between real images and generated ones, with a report.
-
-The real side is uploaded images or a zip, a run's training set, the bundled demo set, or saved
-.npz statistics; the fake side is a generator sampled N times or uploaded images. Without FID
-weights the tab says how to provide them instead of failing.
+"""Evaluate tab (page only): FID with KID and precision/recall, real against generated, with sample
+grids at their own aspect ratio and the report as JSON and Markdown files. One private event over
+api.fid (the use case checks the inputs before loading Inception, and names each step it takes).
 """
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import gradio as gr
 
-from .. import data as datamod
+from .. import api
 from ..errors import WeightsUnavailable
-from ..images import grid, to_pil, to_uint8
 from ..inception import weights_path
-from ..latent import sample, z_from_seeds
-from ..metrics import Evaluator, compare, report_markdown
 from . import common
+from .generate_tab import checkpoint, generator_choices, refresh_generators
 
-# the real side: what the radio shows -> what it means
-REAL_UPLOAD, REAL_RUN, REAL_FACES, REAL_EMOJI, REAL_NPZ = (
-    "Uploaded images or zip", "Training set of a run", "Bundled faces dataset", "Bundled emoji dataset",
-    "Saved statistics (.npz)")
-REAL = [REAL_UPLOAD, REAL_RUN, REAL_FACES, REAL_EMOJI, REAL_NPZ]
-REAL_ALIASES = {"Bundled demo dataset": REAL_FACES}  # the label before the faces became the demo
-FAKE_GENERATOR, FAKE_UPLOAD = "A generator", "Uploaded images or zip"
-FAKE = [FAKE_GENERATOR, FAKE_UPLOAD]
+REAL = [("Bundled faces dataset", "faces"), ("Bundled emoji dataset", "emoji"), ("Training set of a run", "run"),
+        ("Uploaded images or zip", "upload"), ("Saved statistics (.npz)", "npz")]
+FAKE = [("A generator", "generator"), ("Uploaded images or zip", "upload")]
+SIZES = [("the generator's size, prepared as training does", "auto"), ("native size, as pytorch-fid", "native"),
+         ("32", "32"), ("64", "64"), ("128", "128")]
 
 
 def weights_note() -> str:
@@ -37,149 +28,66 @@ def weights_note() -> str:
         return f"⚠️ {e} On a machine with internet access they are downloaded on first use."
 
 
-def _preview(spec: str | None, g=None, n: int = 32):
-    """uint8 (n, 3, 64, 64) of a source, for the real-vs-fake grids."""
-    if g is not None:
-        return to_uint8(sample(g, z_from_seeds(range(n), g.nz)))
-    if spec is None:
-        return None
-    x, _ = datamod.load(spec, 64, max_images=n, use_cache=False)
-    return x
-
-
-SIZE_AUTO, SIZE_NATIVE = "the generator's size, prepared as training does", "native size, as pytorch-fid"
-SIZES = [SIZE_AUTO, SIZE_NATIVE, "32", "64", "128"]
+def run_choices(request: gr.Request):
+    return gr.update(choices=[r.name for r in api.runs(common.caller(request))])
 
 
 @common.gpu
 @common.user_errors
-def fid(real: str = REAL_FACES, real_files: list[str] | None = None, real_run: str | None = None,
-        real_npz: str | None = None, fake: str = FAKE_GENERATOR, generator: str = common.DEMO,
-        generator_file: str | None = None, hub_id: str | None = None, n: int = 2048,
-        fake_files: list[str] | None = None, dims: int = 2048, resize: str = "legacy", fid_inf: bool = False,
-        image_size: str = SIZE_AUTO, pr_features: str = "inception", progress=gr.Progress()):
-    """FID between real and generated images, with its mean and covariance terms, optional FID∞, KID,
-    precision/recall, the protocol used and honest warnings; plus sample grids and a report file.
-
-    Args:
-        real: the real side: "Bundled faces dataset", "Bundled emoji dataset", "Uploaded images or zip"
-            (with real_files), "Training set of a run" (with real_run) or "Saved statistics (.npz)" (with real_npz).
-        real_files: real images or one .zip, for "Uploaded images or zip".
-        real_run: the run whose training data are the real side, for "Training set of a run".
-        real_npz: a pytorch-fid .npz with mu and sigma, for "Saved statistics (.npz)".
-        fake: the generated side: "A generator" (sampled n times) or "Uploaded images or zip" (with fake_files).
-        generator: which generator, as in /generate: "Bundled demo generator", "Run: NAME", ...
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        n: how many images to sample from the generator (2 to 50000; papers use 10000-50000).
-        fake_files: generated images or one .zip, for "Uploaded images or zip".
-        dims: Inception feature block: 2048 (the standard pool3), 768, 192 or 64.
-        resize: "legacy" (bilinear, as pytorch-fid and papers) or "clean" (PIL bicubic, as clean-fid).
-        fid_inf: also FID∞, FID extrapolated to infinitely many images (honest at small N).
-        image_size: how real images are read: the generator's size (as training prepared them), native
-            size (as pytorch-fid), or 32/64/128.
-        pr_features: precision/recall feature space: "inception" or "vgg16" (as Kynkäänniemi et al.).
-
-    Returns:
-        The report as Markdown, as JSON, real-vs-generated grids, and the report files (JSON + Markdown).
-    """
-    tmp = common.scratch_dir("eval-")
+def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
+          resize, fid_inf, image_size, pr_features, request: gr.Request, progress=gr.Progress()):
+    real, real_up = real_kind, []
+    if real_kind == "run":
+        if not real_run:
+            raise gr.Error("pick the run whose training set is the real side")
+        real = f"run:{real_run}"
+    elif real_kind == "upload":
+        real_up = common.uploads(real_files)
+    elif real_kind == "npz":
+        real_up = common.uploads(real_npz)
+        if not real_up:
+            raise gr.Error("upload a .npz with mu and sigma")
+    fake_up = common.uploads(fake_files) if fake_kind == "upload" else []
+    if fake_kind == "upload" and not fake_up:
+        raise gr.Error("upload generated images (or one .zip) for this side")
     try:
-        return _fid(tmp, REAL_ALIASES.get(real, real), real_files, real_run, real_npz, fake, generator,
-                    generator_file, hub_id, common.number(n, "n", 2, 50_000, integer=True), fake_files,
-                    common.number(dims, "dims", 64, 2048, integer=True), resize, bool(fid_inf), image_size,
-                    pr_features, progress)
+        r = api.fid(common.caller(request), real, checkpoint(choice, gen_upload, gen_hub), real_uploads=real_up,
+                    generated_uploads=fake_up, n=n, dims=dims, resize=resize, image_size=image_size,
+                    fid_inf=fid_inf, pr_features=pr_features, batch_size=32, previews=True,
+                    progress=lambda f, what: progress(f, desc=what))
     except WeightsUnavailable as e:
         which = "VGG-16" if "VGG-16" in str(e) else "FID"
-        return f"### {which} weights are missing\n{e}", None, None, None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return f"### {which} weights are missing\n{e}", None, None, None, None
+    pics = {label: common.png(im, f"{label}.png") for im, label in r.previews}
+    files = [common.text_file(json.dumps(r.report.to_dict(), indent=2), "fid_report.json"),
+             common.text_file(r.markdown, "fid_report.md")]
+    return r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
 
 
-def _real_spec(real_kind, real_files, real_run, real_npz, tmp: Path) -> tuple[str, bool]:
-    """(data spec, whether its statistics may be cached)."""
-    if real_kind == REAL_UPLOAD:
-        return common.stage_uploads(real_files, tmp / "real", tmp / "real.zip",
-                                    "upload images (or one .zip) for this side"), False
-    if real_kind == REAL_RUN:
-        return common.run(real_run).read_config()["data"], True
-    if real_kind in (REAL_FACES, REAL_EMOJI):
-        return ("faces" if real_kind == REAL_FACES else "emoji"), True
-    if real_kind == REAL_NPZ:
-        if not real_npz:
-            raise gr.Error("upload a .npz with mu and sigma")
-        spec = str(real_npz if isinstance(real_npz, str) else real_npz.name)
-        if not spec.endswith(".npz"):
-            raise gr.Error("statistics must be an .npz file")
-        return spec, False
-    raise gr.Error(f"unknown real-image source {str(real_kind)[:80]!r}")
-
-
-def _size(choice, g) -> int | None:
-    if choice == SIZE_NATIVE:
-        return None
-    if choice in (None, "", SIZE_AUTO):
-        return g.image_size if g is not None else None
-    return common.number(choice, "image_size", 32, 128, integer=True)
-
-
-def _fid(tmp, real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
-         dims, resize, fid_inf, image_size, pr_features, progress):
-    stage = {"name": "real"}
-    ev = Evaluator(dims=dims, resize=resize, batch_size=32, pr_features=pr_features,
-                   progress=lambda done, total: progress(done / max(total, 1), desc=f"features: {stage['name']}"))
-    g = None
-    if fake_kind == FAKE_GENERATOR:
-        g = common.generator(common.resolve(gen_choice, gen_upload, gen_hub))
-    elif fake_kind != FAKE_UPLOAD:
-        raise gr.Error(f"unknown generated-image source {str(fake_kind)[:80]!r}")
-    size = _size(image_size, g)
-    real_spec, cache = _real_spec(real_kind, real_files, real_run, real_npz, tmp)
-    a = ev.side(real_spec, use_cache=cache, image_size=size, channels=g.nc if g is not None and size else 3)
-    stage["name"] = "generated"
-    if g is not None:
-        b, fake_spec = ev.generator_side(g, n), None
-    else:
-        fake_spec = common.stage_uploads(fake_files, tmp / "fake", tmp / "fake.zip",
-                                         "upload images (or one .zip) for this side")
-        b = ev.side(fake_spec, use_cache=False, image_size=size)
-    rep = compare(ev, a, b, fid_inf=fid_inf)
-    rep["real"] = real_spec if real_kind != REAL_UPLOAD else "uploaded images"
-    rep["generated"] = gen_choice if g is not None else "uploaded images"
-    real_prev = None if real_spec.endswith(".npz") else _preview(real_spec)
-    previews = [(to_pil(grid(x, 8)), label) for x, label in ((real_prev, "real"), (_preview(fake_spec, g), "generated"))
-                if x is not None]
-    md = report_markdown(rep)
-    jpath, mpath = common.scratch(".json"), common.scratch(".md")
-    jpath.write_text(json.dumps(rep, indent=2))
-    mpath.write_text(md)
-    return md, rep, previews, [str(jpath), str(mpath)]
-
-
-def build() -> None:
+def build(demo: gr.Blocks) -> None:
     gr.Markdown(weights_note())
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Real images")
-            real_kind = gr.Radio(REAL, value=REAL_FACES, label="Source")
+            real_kind = gr.Radio(REAL, value="faces", label="Source")
             real_files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
                                  visible=False)
-            real_run = gr.Dropdown(common.run_names(), label="Run", visible=False)
+            real_run = gr.Dropdown([], label="Run", visible=False)
             real_npz = gr.File(label="Statistics (.npz)", file_types=[".npz"], visible=False)
         with gr.Column():
             gr.Markdown("### Generated images")
-            fake_kind = gr.Radio(FAKE, value=FAKE_GENERATOR, label="Source")
-            gen_choice = gr.Dropdown(common.generator_choices(), value=common.DEMO, label="Generator")
+            fake_kind = gr.Radio(FAKE, value="generator", label="Source")
+            gen_choice = gr.Dropdown(generator_choices(), value="demo", label="Generator")
             gen_upload = gr.File(label="Generator file", file_types=[".safetensors", ".pt"], visible=False)
             gen_hub = gr.Textbox(label="Hub id (USER/NAME)", visible=False)
-            n = gr.Number(2048, precision=0, minimum=2, label="N generated")
+            n = gr.Number(2048, precision=0, minimum=2, maximum=50_000, label="N generated (2 to 50000)")
             fake_files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
                                  visible=False)
     with gr.Row():
         dims = gr.Dropdown([2048, 768, 192, 64], value=2048, label="Feature dims (2048 = standard pool3)")
         resize = gr.Radio(["legacy", "clean"], value="legacy", label="Resize",
                           info="legacy: bilinear like pytorch-fid and papers; clean: PIL bicubic (clean-fid)")
-        size = gr.Dropdown(SIZES, value=SIZE_AUTO, label="Real images read at",
+        size = gr.Dropdown(SIZES, value="auto", label="Real images read at",
                            info="CelebA-64 FIDs compare with real images at 64×64, prepared as for training")
     with gr.Row():
         fid_inf = gr.Checkbox(False, label="Also FID∞", info="FID extrapolated to N → ∞ (Chong & Forsyth 2020): "
@@ -189,19 +97,23 @@ def build() -> None:
         go = gr.Button("Compute FID", variant="primary")
     summary = gr.Markdown()
     with gr.Row():
-        previews = gr.Gallery(label="Real vs generated", columns=2, height=360, format="png")
-        with gr.Column():
-            report = gr.JSON(label="Report")
-            files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")
-    real_kind.change(lambda k: (gr.update(visible=k == REAL_UPLOAD), gr.update(visible=k == REAL_RUN,
-                                                                               choices=common.run_names()),
-                                gr.update(visible=k == REAL_NPZ)), real_kind, [real_files, real_run, real_npz],
+        real_prev = gr.Image(label="Real (first 32)", type="filepath", format="png")
+        fake_prev = gr.Image(label="Generated (seeds 0–31)", type="filepath", format="png")
+    with gr.Row():
+        report = gr.JSON(label="Report")
+        files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")
+    real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),
+                                gr.update(visible=k == "npz")), real_kind, [real_files, real_run, real_npz],
                      api_visibility="private")
-    fake_kind.change(lambda k: (gr.update(visible=k == FAKE_GENERATOR), gr.update(visible=k == FAKE_GENERATOR),
-                                gr.update(visible=k == FAKE_UPLOAD)), fake_kind, [gen_choice, n, fake_files],
+    real_run.focus(run_choices, None, real_run, api_visibility="private")
+    real_kind.change(run_choices, None, real_run, api_visibility="private")
+    fake_kind.change(lambda k: (gr.update(visible=k == "generator"), gr.update(visible=k == "generator"),
+                                gr.update(visible=k == "upload")), fake_kind, [gen_choice, n, fake_files],
                      api_visibility="private")
-    gen_choice.change(lambda c: (gr.update(visible=c == common.UPLOAD), gr.update(visible=c == common.HUB)),
+    gen_choice.change(lambda c: (gr.update(visible=c == "upload"), gr.update(visible=c == "hub")),
                       gen_choice, [gen_upload, gen_hub], api_visibility="private")
-    go.click(fid, [real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n,
-                   fake_files, dims, resize, fid_inf, size, pr_features], [summary, report, previews, files],
-             api_name="fid")
+    gen_choice.focus(refresh_generators, None, gen_choice, api_visibility="private")
+    demo.load(refresh_generators, None, gen_choice, api_visibility="private")
+    go.click(score, [real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n,
+                     fake_files, dims, resize, fid_inf, size, pr_features],
+             [summary, report, real_prev, fake_prev, files], api_visibility="private")

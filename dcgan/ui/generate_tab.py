@@ -1,239 +1,161 @@
-"""Generate tab: seed grids, latent walks with a scrubbing slider, principal directions, arithmetic.
+"""Generate tab (page only): a seed grid, a walk with a scrubbing slider, principal directions and
+latent arithmetic, each a private event over the same use cases as the public API.
 
-Each callback is a thin adapter: widget values -> latent.py / images.py -> pictures, and each is
-also a public API endpoint (and an MCP tool) whose parameters are named, described in its
-docstring and defaulted, so `Client(url).predict(api_name="/generate")` works with no arguments.
-Tile i of a grid comes from seed + i alone, so any tile can be made again on its own.
+Pictures go out as PNG files written atomically (common.png), one per answer: a grid is one
+image with its seeds said in text, not 64 separate tiles. The generator picker lists the bundled
+generators and the caller's runs, refreshed whenever it is opened and on every page load; picking
+one starts computing its principal directions in the background, so the first drag is quick.
 """
 from __future__ import annotations
 
-import weakref
-
 import gradio as gr
-import torch
 
-from .. import latent
-from ..images import grid_image, save_gif, to_pils, to_uint8
+from .. import api
+from ..api.sampling import MAX_FRAMES, MAX_GRID, N_DIRECTIONS
 from . import common
 
-N_DIRECTIONS = 5
 EVAL_INFO = ("On: BatchNorm uses the running statistics learned in training, so each image depends "
              "only on its own latent (reproducible). Off: statistics of the current batch, as during "
              "training; images then change with what else is in the batch.")
-MODES = ["slerp", "lerp"]
+BUNDLED = [("Bundled faces generator (demo)", "demo"), ("Bundled emoji generator", "emoji")]
+UPLOAD, HUB = "upload", "hub"
 
 
-def _big(im):
-    """4x nearest-neighbour, so a 64-px sample is seen at a readable size with its real pixels."""
-    return im.resize((im.width * 4, im.height * 4), resample=0)
+def generator_choices(request: gr.Request | None = None) -> list[tuple[str, str]]:
+    runs = [(f"Run: {r.name}", r.name) for r in api.runs(common.caller(request)) if r.epoch > 0]
+    return BUNDLED + runs + [("Uploaded file", UPLOAD), ("Hugging Face Hub id", HUB)]
 
 
-def _g(generator, generator_file, hub_id):
-    return common.generator(common.resolve(generator, generator_file, hub_id))
+def refresh_generators(request: gr.Request):
+    return gr.update(choices=generator_choices(request))
 
 
-def _mode(mode) -> str:
-    if mode not in MODES:
-        raise gr.Error(f"mode must be slerp or lerp, got {str(mode)[:40]!r}")
-    return mode
+def checkpoint(choice: str, upload, hub_id: str):
+    """The picker's widgets -> a generator in the use cases' words."""
+    if choice == UPLOAD:
+        up = common.upload(upload)
+        if up is None:
+            raise gr.Error("upload a .safetensors or .pt generator first")
+        return up
+    if choice == HUB:
+        return (hub_id or "").strip() or "demo"
+    return choice or "demo"
 
 
-@common.gpu
-@common.user_errors
-def generate(generator: str = common.DEMO, generator_file: str | None = None, hub_id: str | None = None,
-             seed: int = 0, n: int = 64, eval_mode: bool = True):
-    """Sample a grid of images from a DCGAN generator; tile i is drawn from latent seed + i alone.
-
-    Args:
-        generator: "Bundled demo generator" (faces), "Bundled emoji generator", "Run: NAME" for a
-            training run, "Uploaded file" (with generator_file) or "Hugging Face Hub id" (with hub_id).
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME of a generator on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        seed: latent seed of the first tile (0 to 2^63 - 1).
-        n: number of images, 1 to 256.
-        eval_mode: use BatchNorm's running statistics (reproducible per image); false uses batch statistics.
-
-    Returns:
-        The grid as one image, and the tiles with their seeds as captions.
-    """
-    g = _g(generator, generator_file, hub_id)
-    n = common.number(n, "n", 1, 256, integer=True)
-    seeds = latent.grid_seeds(common.seed(seed), n)
-    x = latent.sample(g, latent.z_from_seeds(seeds, g.nz), eval_mode=bool(eval_mode))
-    tiles = to_pils(to_uint8(x))
-    return grid_image(x), [(im, f"seed {s}") for im, s in zip(tiles, seeds)]
+def seeds_text(g, cols: int) -> str:
+    s0 = g.seeds[0]
+    return (f"{g.text}. Row r, column c (from 0) is seed {s0} + {cols}·r + c; "
+            "type a seed above to see that tile first.")
 
 
 @common.gpu
 @common.user_errors
-def interpolate(generator: str = common.DEMO, generator_file: str | None = None, hub_id: str | None = None,
-                seeds: str = "1, 2, 3", frames: int = 48, mode: str = "slerp", eval_mode: bool = True):
-    """Walk through the latent space from keyframe to keyframe: frames and an animated GIF.
-
-    Args:
-        generator: which generator (see generate).
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        seeds: two or more keyframe seeds, separated by spaces or commas, e.g. "1, 2, 3".
-        frames: number of frames along the whole walk, 2 to 240.
-        mode: "slerp" (spherical: keeps the latent's length, the default) or "lerp" (straight line).
-        eval_mode: use BatchNorm's running statistics.
-
-    Returns:
-        The frames, the GIF (shown 4x), the scrub slider reset to 0, and the first frame at 4x.
-    """
-    g = _g(generator, generator_file, hub_id)
-    keys = latent.z_from_seeds(common.seeds_from_text(seeds, 2), g.nz)
-    frames = common.number(frames, "frames", 2, 240, integer=True)
-    imgs = to_pils(to_uint8(latent.sample(g, latent.walk(keys, frames, _mode(mode)), eval_mode=bool(eval_mode))))
-    path = common.scratch(".gif")
-    save_gif([_big(im) for im in imgs], path, duration_ms=80)
-    return imgs, str(path), 0.0, _big(imgs[0])
+def grid(choice, upload, hub_id, seed, n, eval_mode, request: gr.Request):
+    g = api.generate(common.caller(request), checkpoint(choice, upload, hub_id), seed, n, eval_mode)
+    cols = max(1, round(len(g.seeds) ** 0.5))
+    return common.png(g.image, "grid.png"), seeds_text(g, cols)
 
 
 @common.gpu
 @common.user_errors
-def scrub(generator: str = common.DEMO, generator_file: str | None = None, hub_id: str | None = None,
-          seeds: str = "1, 2, 3", t: float = 0.0, mode: str = "slerp", eval_mode: bool = True):
-    """The image at position t along a keyframe walk (what the scrub slider shows).
+def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Request):
+    from ..images import grid as grid_of, to_pil
+    import numpy as np
+    import torch
 
-    Args:
-        generator: which generator (see generate).
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        seeds: two or more keyframe seeds, e.g. "1, 2, 3".
-        t: position along the whole walk, 0 (first keyframe) to 1 (last).
-        mode: "slerp" or "lerp".
-        eval_mode: use BatchNorm's running statistics.
-
-    Returns:
-        The image at t, at 4x.
-    """
-    g = _g(generator, generator_file, hub_id)
-    keys = latent.z_from_seeds(common.seeds_from_text(seeds, 2), g.nz)
-    t = common.number(t, "t", 0.0, 1.0)
-    z = latent.at(keys, t, _mode(mode))[None]
-    return _big(to_pils(to_uint8(latent.sample(g, z, eval_mode=bool(eval_mode))))[0])
-
-
-_DIRECTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # generator -> (k, nz)
-
-
-def _directions(g) -> torch.Tensor:
-    if g not in _DIRECTIONS:
-        _DIRECTIONS[g] = latent.principal_directions(g, k=N_DIRECTIONS)
-    return _DIRECTIONS[g]
+    w = api.interpolate(common.caller(request), checkpoint(choice, upload, hub_id), seeds, frames, mode,
+                        eval_mode=eval_mode)
+    x = torch.from_numpy(np.stack([np.asarray(f.convert("RGB")) for f in w.frames])).permute(0, 3, 1, 2)
+    strip = to_pil(grid_of(x, min(12, len(w.frames))))
+    big = [f.resize((f.width * 4, f.height * 4), resample=0) for f in w.frames]
+    first = big[0]
+    return common.png(strip, "frames.png"), common.gif(big, "walk.gif"), 0.0, common.png(first, "at_t.png"), w.text
 
 
 @common.gpu
 @common.user_errors
-def directions(generator: str = common.DEMO, generator_file: str | None = None, hub_id: str | None = None,
-               seed: int = 0, eval_mode: bool = True, direction_1: float = 0.0, direction_2: float = 0.0,
-               direction_3: float = 0.0, direction_4: float = 0.0, direction_5: float = 0.0):
-    """Move one latent along the generator's principal directions (as GANSpace finds them).
-
-    Args:
-        generator: which generator (see generate).
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        seed: seed of the latent to move.
-        eval_mode: use BatchNorm's running statistics.
-        direction_1: amount along the first principal direction, -2 to 2 (2 moves as far as a latent is long).
-        direction_2: amount along the second direction, -2 to 2.
-        direction_3: amount along the third direction, -2 to 2.
-        direction_4: amount along the fourth direction, -2 to 2.
-        direction_5: amount along the fifth direction, -2 to 2.
-
-    Returns:
-        The moved latent's image, at 4x.
-    """
-    g = _g(generator, generator_file, hub_id)
-    amounts = [common.number(a, f"direction_{i + 1}", -2.0, 2.0)
-               for i, a in enumerate((direction_1, direction_2, direction_3, direction_4, direction_5))]
-    z = latent.move_along(latent.z_from_seed(common.seed(seed), g.nz), _directions(g), amounts)
-    return _big(to_pils(to_uint8(latent.sample(g, z[None], eval_mode=bool(eval_mode))))[0])
+def scrub(choice, upload, hub_id, seeds, t, mode, eval_mode, request: gr.Request):
+    p = api.scrub(common.caller(request), checkpoint(choice, upload, hub_id), seeds, t, mode, eval_mode)
+    return common.png(p.image, "at_t.png")
 
 
 @common.gpu
 @common.user_errors
-def arithmetic(generator: str = common.DEMO, generator_file: str | None = None, hub_id: str | None = None,
-               a: str = "1 2 3", b: str = "4 5 6", c: str = "7 8 9", eval_mode: bool = True):
-    """Vector arithmetic in latent space, as in the paper's Figure 7: mean(A) - mean(B) + mean(C).
-
-    Args:
-        generator: which generator (see generate).
-        generator_file: a .safetensors or .pt generator, when generator is "Uploaded file".
-        hub_id: USER/NAME on the Hugging Face Hub, when generator is "Hugging Face Hub id".
-        a: seeds whose latents are averaged into A, e.g. "1 2 3".
-        b: seeds averaged into B (subtracted).
-        c: seeds averaged into C (added).
-        eval_mode: use BatchNorm's running statistics.
-
-    Returns:
-        Four images: the means of A, B and C, and A - B + C.
-    """
-    g = _g(generator, generator_file, hub_id)
-    za, zb, zc = (latent.z_from_seeds(common.seeds_from_text(t), g.nz) for t in (a, b, c))
-    z = torch.stack([za.mean(0), zb.mean(0), zc.mean(0), latent.arithmetic(za, zb, zc)])
-    imgs = to_pils(to_uint8(latent.sample(g, z, eval_mode=bool(eval_mode))))
-    return list(zip(imgs, ["mean of A", "mean of B", "mean of C", "A − B + C"]))
+def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, request: gr.Request):
+    p = api.directions(common.caller(request), checkpoint(choice, upload, hub_id), seed, (d1, d2, d3, d4, d5),
+                       eval_mode)
+    return common.png(p.image, "moved.png")
 
 
-def build() -> None:
+@common.gpu
+@common.user_errors
+def arithmetic(choice, upload, hub_id, a, b, c, eval_mode, request: gr.Request):
+    r = api.arithmetic(common.caller(request), checkpoint(choice, upload, hub_id), a, b, c, eval_mode)
+    return tuple(common.png(im, f"{i}.png") for i, im in enumerate(r.images))
+
+
+def picked(choice, upload, hub_id, request: gr.Request):
+    """Show the upload / Hub id box the choice needs; start the choice's directions in the background."""
+    try:
+        api.warm_directions(common.caller(request), checkpoint(choice, upload, hub_id))
+    except Exception:  # noqa: BLE001 - a bad pick is reported when it is used
+        pass
+    return gr.update(visible=choice == UPLOAD), gr.update(visible=choice == HUB)
+
+
+def build(demo: gr.Blocks) -> None:
     with gr.Row():
-        choice = gr.Dropdown(common.generator_choices(), value=common.DEMO, label="Generator", scale=2)
+        choice = gr.Dropdown(generator_choices(), value="demo", label="Generator", scale=2, min_width=240)
         upload = gr.File(label="Generator file (.safetensors or .pt)", file_types=[".safetensors", ".pt"],
                          visible=False, scale=2)
         hub_id = gr.Textbox(label="Hub id (USER/NAME)", visible=False, scale=2)
-        refresh = gr.Button("↻ runs", scale=0, min_width=80)
         eval_mode = gr.Checkbox(True, label="BatchNorm eval mode", info=EVAL_INFO, scale=3)
-    choice.change(lambda c: (gr.update(visible=c == common.UPLOAD), gr.update(visible=c == common.HUB)),
-                  choice, [upload, hub_id], api_visibility="private")
-    refresh.click(lambda: gr.update(choices=common.generator_choices()), None, choice, api_visibility="private")
     src = [choice, upload, hub_id]
+    choice.change(picked, src, [upload, hub_id], api_visibility="private")
+    choice.focus(refresh_generators, None, choice, api_visibility="private")
+    demo.load(refresh_generators, None, choice, api_visibility="private")
 
     with gr.Tab("Seed grid"):
         with gr.Row():
-            seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)")
-            n = gr.Slider(1, 256, 64, step=1, label="Images")
+            seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)", minimum=0)
+            n = gr.Slider(1, MAX_GRID, 64, step=1, label="Images")
             go = gr.Button("Generate", variant="primary")
-        first_grid, first_tiles = _first_impression()
-        with gr.Row():
-            grid = gr.Image(first_grid, label="Grid", type="pil", format="png")
-            gallery = gr.Gallery(first_tiles, label="Tiles (click one to see its seed)", columns=8, height=420,
-                                 format="png")
-        go.click(generate, src + [seed, n, eval_mode], [grid, gallery], api_name="generate")
+        first, first_text = _first_impression()
+        picture = gr.Image(first, label="Grid", type="filepath", format="png", show_label=False)
+        seeds_md = gr.Markdown(first_text)
+        go.click(grid, src + [seed, n, eval_mode], [picture, seeds_md], api_visibility="private")
 
     with gr.Tab("Walk"):
         with gr.Row():
             keys = gr.Textbox("1, 2, 3", label="Keyframe seeds (2 or more)")
-            frames = gr.Slider(2, 240, 48, step=1, label="Frames")
-            mode = gr.Radio(MODES, value="slerp", label="Interpolation",
+            frames = gr.Slider(2, MAX_FRAMES, 48, step=1, label="Frames")
+            mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Interpolation",
                             info="slerp keeps the latent's magnitude; lerp passes near the origin")
             walk_btn = gr.Button("Walk", variant="primary")
+        walk_md = gr.Markdown()
+        strip = gr.Image(label="Frames, left to right, top to bottom", type="filepath", format="png")
         with gr.Row():
-            strip = gr.Gallery(label="Frames", columns=12, height=300, format="png")
-            gif = gr.Image(label="GIF (4x, nearest neighbour)", type="filepath", height=300)
-        with gr.Row():
-            t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk", scale=3)
-            live = gr.Image(label="At t (4x)", type="pil", format="png", scale=1)
-        walk_btn.click(interpolate, src + [keys, frames, mode, eval_mode], [strip, gif, t, live], api_name="interpolate")
-        # a few milliseconds of work: answered directly, without the queue's round trips
-        t.input(scrub, src + [keys, t, mode, eval_mode], live, api_name="scrub", trigger_mode="always_last",
-                show_progress="hidden", queue=False)
+            gif = gr.Image(label="GIF (4x, nearest neighbour)", type="filepath")
+            with gr.Column():
+                t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
+                live = gr.Image(label="At t (4x)", type="filepath", format="png")
+        walk_btn.click(walk, src + [keys, frames, mode, eval_mode], [strip, gif, t, live, walk_md],
+                       api_visibility="private")
+        t.input(scrub, src + [keys, t, mode, eval_mode], live, trigger_mode="always_last",
+                show_progress="hidden", queue=False, api_visibility="private")
 
     with gr.Tab("Directions"):
         gr.Markdown("Principal directions of the generator's first layer (as GANSpace finds them): "
                     "drag a slider to move the latent along one.")
         with gr.Row():
-            base = gr.Number(0, precision=0, label="Base seed")
-            dir_img = gr.Image(label="Result (4x)", type="pil", format="png")
-        sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
+            with gr.Column():
+                base = gr.Number(0, precision=0, label="Base seed", minimum=0)
+                sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
+            dir_img = gr.Image(label="Result (4x)", type="filepath", format="png")
         for s in sliders:
-            s.input(directions, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
-                    show_progress="hidden", queue=False, api_name="directions" if s is sliders[0] else None,
-                    api_visibility="public" if s is sliders[0] else "private")
-        base.submit(directions, src + [base, eval_mode] + sliders, dir_img, api_visibility="private")
+            s.input(move, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
+                    show_progress="hidden", queue=False, api_visibility="private")
+        base.submit(move, src + [base, eval_mode] + sliders, dir_img, api_visibility="private")
 
     with gr.Tab("Arithmetic"):
         gr.Markdown("Each term is the mean latent of a few seeds, as in the paper's Figure 7.")
@@ -242,13 +164,16 @@ def build() -> None:
             b = gr.Textbox("4 5 6", label="B seeds")
             c = gr.Textbox("7 8 9", label="C seeds")
             go_ar = gr.Button("A − B + C", variant="primary")
-        result = gr.Gallery(label="Terms and result", columns=4, height=260, format="png")
-        go_ar.click(arithmetic, src + [a, b, c, eval_mode], result, api_name="arithmetic")
+        with gr.Row():
+            terms = [gr.Image(label=label, type="filepath", format="png", min_width=120)
+                     for label in ("mean of A", "mean of B", "mean of C", "A − B + C")]
+        go_ar.click(arithmetic, src + [a, b, c, eval_mode], terms, api_visibility="private")
 
 
 def _first_impression():
-    """The default generator's first 64 tiles, so the tab shows faces the moment the page opens."""
+    """The demo generator's first 64 tiles, so the page opens on faces."""
     try:
-        return generate(common.DEMO, None, None, 0, 64, True)
-    except gr.Error:  # a checkout without the bundled generator still builds the page
-        return None, None
+        g = api.generate(api.LOCAL, "demo", 0, 64, True)
+    except Exception:  # noqa: BLE001 - a checkout without the bundled generator still builds the page
+        return None, ""
+    return common.png(g.image, "grid.png"), seeds_text(g, 8)

@@ -1,0 +1,20 @@
+"""The use cases: one typed function for every job a person does, shared by the CLI, the page and
+the HTTP/MCP API, so the same question gets the same answer wherever it is asked.
+
+Each takes plain values in the product's vocabulary (`data="faces"`, `generator="demo"`, a run's
+name, a Hub id), and the `Caller` who asks (caller.py) when it touches runs or names files; it
+checks every input cheaply before any expensive work, raises the `UserError` family with one line
+that names the parameter and its range, and returns a dataclass (results.py). No gradio here.
+
+    training.py  train, train_here, stop, resume, runs, snapshot, follow, summary
+    sampling.py  generate, interpolate, scrub, directions, arithmetic (and warm_directions)
+    scoring.py   fid, stats, compare, push
+"""
+from .caller import LOCAL, Caller, Upload
+from .sampling import arithmetic, directions, generate, interpolate, scrub, warm_directions
+from .scoring import compare, fid, push, stats
+from .training import follow, resume, runs, snapshot, stop, summary, train, train_here
+
+__all__ = ["LOCAL", "Caller", "Upload", "arithmetic", "compare", "directions", "fid", "follow", "generate",
+           "interpolate", "push", "resume", "runs", "scrub", "snapshot", "stats", "stop", "summary", "train",
+           "train_here", "warm_directions"]

@@ -1,0 +1,152 @@
+"""What the use cases return: small dataclasses, one per kind of answer.
+
+Pictures are PIL images (the adapters decide how to send them: a PNG file for the CLI, a file
+output for the page and the HTTP API, image content for MCP); numbers and records are plain
+fields, with `to_dict()` where an adapter prints JSON. The FID report is metrics.FidReport.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from ..metrics import FidReport
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    run: str  # the run's name (pass it to follow, stop, resume, compare)
+    note: str  # one sentence for a person
+    n_images: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    run: str | None
+    state: str  # the run's state afterwards ("idle" when nothing was running)
+    note: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str
+    state: str
+    epoch: int
+    epochs: int | None
+    data: str | None
+    ngf: int | None
+    ndf: int | None
+    flip: bool | None
+    augment: str | None
+    first_alarm: dict | None
+    best_fid: tuple[float, int] | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """One look at a run directory: what the live view draws."""
+    name: str
+    state: str
+    text: str  # status line: state, epoch, step, throughput, ETA, FID
+    config: dict
+    steps: list[dict]  # metrics.jsonl's step records
+    epochs: list[dict]  # its epoch records (signals, alarms, FID)
+    alarms: str  # the newest epoch's alarms in plain words, and which fired earlier
+    grid: Path | None  # the newest fixed-noise grid
+    gif: Path | None
+    files: list[Path]  # what may be downloaded: checkpoint, generator, GIF
+    path: Path  # the run directory (for the app's own drawing; never sent to a visitor)
+
+    def to_dict(self) -> dict:
+        last = self.steps[-1] if self.steps else {}
+        return {"name": self.name, "state": self.state, "text": self.text, "epoch": last.get("epoch", 0),
+                "step": last.get("step", 0), "epochs": self.config.get("epochs"), "last_step": last,
+                "last_epoch": self.epochs[-1] if self.epochs else None, "alarms": self.alarms}
+
+
+@dataclass(frozen=True)
+class Grid:
+    image: Image.Image  # the whole grid
+    tiles: list[Image.Image]
+    seeds: list[int]  # tile i was drawn from seeds[i] alone
+
+    @property
+    def text(self) -> str:
+        s = self.seeds
+        span = f"seed {s[0]}" if len(s) == 1 else f"seeds {s[0]}–{s[-1]}"
+        w = self.tiles[0].width if self.tiles else 0
+        return f"{len(s)} images of {w}×{w}, {span} (tile i from seed {s[0]} + i)"
+
+
+@dataclass(frozen=True)
+class Walk:
+    frames: list[Image.Image]
+    seeds: list[int]
+    mode: str
+
+    @property
+    def text(self) -> str:
+        return f"{len(self.frames)} frames, {self.mode} through seeds {', '.join(map(str, self.seeds))}"
+
+
+@dataclass(frozen=True)
+class Picture:
+    image: Image.Image
+    text: str
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    images: list[Image.Image]  # mean of A, mean of B, mean of C, A − B + C
+    labels: list[str]
+
+
+@dataclass(frozen=True)
+class ArchitectureTable:
+    table: dict  # {"generator": {"layers": [...], "params": N}, "discriminator": {...}}
+    markdown: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    picture: Path
+    runs: list[str]
+    differing: list[tuple[str, list]]  # (setting, value per run)
+    first_alarm: dict  # run name -> its first alarm or None
+    lines: list[str]  # one plain line per run: state and first alarm
+    grids: list[tuple[Path, str]]  # (picture, caption): each run's newest grid and GIF
+
+    def to_dict(self) -> dict:
+        return {"out": str(self.picture), "runs": self.runs, "differing": dict(self.differing),
+                "first_alarm": self.first_alarm}
+
+
+@dataclass(frozen=True)
+class FidResult:
+    report: FidReport
+    markdown: str
+    previews: list[tuple[Image.Image, str]]  # real and generated sample grids, when there are images
+
+
+@dataclass(frozen=True)
+class StatsWritten:
+    out: str
+    n: int
+    dims: int
+    resize: str
+    image_size: int | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Pushed:
+    url: str
+    repo_id: str
+    run: str

@@ -1,0 +1,246 @@
+"""Use cases of training: start (in a worker or here), stop, resume, list, follow; the architecture.
+
+`train` starts a background worker (the app's way: the page never trains inside a request);
+`train_here` trains in this process and yields the trainer's events (the CLI's way). Both check
+every setting before any image is decoded. `snapshot`/`follow` read a run directory into the
+numbers and words the live views show. One training worker at a time per process (SUPERVISOR).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+from .. import compare as cmp
+from .. import data as datamod
+from ..config import TrainConfig
+from ..errors import Busy, DataError, NothingToResume, UserError
+from ..events import Event
+from ..models import ModelConfig
+from ..runs import ENDED, RunDir, list_runs
+from ..summary import markdown as summary_markdown
+from ..summary import table as summary_table
+from ..worker import Supervisor
+from . import checks
+from .access import data_spec, newest_run, run_for, server_path, stage, uploads_named
+from .caller import Caller, Upload
+from .results import ArchitectureTable, RunInfo, RunSnapshot, Stopped, TrainingStarted
+
+SUPERVISOR = Supervisor()
+Progress = Callable[[int, int], None]  # fn(done, total)
+
+
+def settings(caller: Caller, values: Mapping[str, object] | TrainConfig, half: bool = False) -> TrainConfig:
+    """Training settings from plain values keyed by field name, checked; paths only for the local user."""
+    cfg = values if isinstance(values, TrainConfig) else TrainConfig.coerce(dict(values))
+    for f in fields(cfg):
+        if f.metadata["server_path"]:
+            server_path(caller, getattr(cfg, f.name), f.name)
+    return cfg.half() if half else cfg
+
+
+def train(caller: Caller, values: Mapping[str, object] | TrainConfig | None = None, *,
+          uploads: Sequence[Upload] = (), half: bool = False, progress: Progress | None = None) -> TrainingStarted:
+    """Start training in a background worker; returns the run's name at once. With uploads, the
+    images (or one zip) are copied into the run, so it stays resumable after the upload is gone."""
+    cfg = settings(caller, values or {}, half)
+    if not uploads:
+        cfg = TrainConfig.coerce({**cfg.to_dict(), "data": data_spec(caller, cfg.data)})
+    busy = SUPERVISOR.active()
+    if busy is not None:
+        mine = caller.sees(busy.owner())
+        raise Busy(f"a training is already running ({busy.name if mine else 'another visitor'}'s); "
+                   + ("stop it first or wait for it" if mine else "wait for it to end"))
+    run = SUPERVISOR.new_run_dir()
+    try:
+        if uploads:
+            src = stage(uploads, run.data_dir, run.data_zip, "training")
+            cfg = TrainConfig.coerce({**cfg.to_dict(), "data": src})
+        try:  # decoding here fills the cache the worker then reads, and finds bad data before it starts
+            _, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
+                                     channels=cfg.nc, progress=progress)
+        except DataError as e:
+            raise DataError(str(e).replace(cfg.data, uploads_named(uploads)) if uploads else str(e)) from None
+        SUPERVISOR.start(cfg, run, owner=caller.owner)
+    except BaseException:
+        shutil.rmtree(run.path, ignore_errors=True)
+        raise
+    return TrainingStarted(run.name, f"Started **{run.name}** on {report.summary()}.", report.n_images,
+                           list(report.skipped))
+
+
+def train_here(caller: Caller, values: Mapping[str, object], out: str | Path, *, resume: bool = False,
+               half: bool = False, stop=None, data_progress: Progress | None = None) -> Iterator[Event]:
+    """Train (or resume) into the run directory `out` in this process, yielding events. On resume,
+    `values` are the settings a person asked for: a change to one that may not change is refused."""
+    from ..train import train as run_training
+
+    run = RunDir(out)
+    if resume:
+        if not run.last.exists():
+            raise NothingToResume(f"nothing to resume: {run.last} does not exist")
+        changes = dict(values)
+        if half:
+            m = ModelConfig(ngf=changes.get("ngf", 64), ndf=changes.get("ndf", 64)).half()
+            changes.update(ngf=m.ngf, ndf=m.ndf)
+        cfg = TrainConfig.for_resume(_saved_settings(run), changes)
+    else:
+        cfg = settings(caller, values, half)
+        cfg = TrainConfig.coerce({**cfg.to_dict(), "data": data_spec(caller, cfg.data)})
+    yield from run_training(cfg, run.path, resume=resume, stop=stop, data_progress=data_progress)
+
+
+def _saved_settings(run: RunDir) -> dict:
+    if run.config.exists():
+        return run.read_config()
+    from ..runs import load_checkpoint
+
+    return load_checkpoint(run.last)["config"]
+
+
+def stop(caller: Caller, run: str | None = None) -> Stopped:
+    """Stop the caller's running training (it saves a checkpoint first and can be resumed)."""
+    active = SUPERVISOR.active()
+    if run:
+        target = run_for(caller, run)
+        if active is None or active.path.resolve() != target.path.resolve():
+            return Stopped(target.name, target.state(), f"**{target.name}** is not running.")
+    if active is None or not caller.sees(active.owner()):
+        return Stopped(None, "idle", "Nothing of yours is running.")
+    final = SUPERVISOR.stop(active)
+    return Stopped(active.name, final, f"**{active.name}**: {final}; its checkpoint is saved and it can be resumed.")
+
+
+def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
+           changes: Mapping[str, object] | None = None) -> TrainingStarted:
+    """Continue a stopped, finished or interrupted run until `epochs` in total (default: as asked before)."""
+    target = run_for(caller, run) if run else newest_run(caller)
+    if target is None:
+        raise UserError("no run to resume: start one first")
+    if not target.last.exists():
+        raise NothingToResume(f"{target.name} has no checkpoint to resume from")
+    saved = _saved_settings(target)
+    asked = dict(changes or {})
+    if epochs is not None:
+        asked["epochs"] = checks.whole(epochs, "epochs", 1, 100_000)
+    typed = TrainConfig.coerce({**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__},
+                                **asked})
+    cfg = TrainConfig.for_resume(saved, {k: getattr(typed, k) for k in asked})
+    busy = SUPERVISOR.active()
+    if busy is not None:
+        raise Busy(f"a training is already running ({busy.name if caller.sees(busy.owner()) else 'another visitor'}'s)")
+    SUPERVISOR.start(cfg, target, resume=True)
+    return TrainingStarted(target.name, f"Resumed **{target.name}** towards epoch {cfg.epochs}.",
+                           saved.get("n_images", 0))
+
+
+def runs(caller: Caller) -> list[RunInfo]:
+    """The caller's runs, newest first, with state, progress, settings that matter and first alarm."""
+    out = []
+    for r in list_runs():
+        if not caller.sees(r.owner()):
+            continue
+        cfg = r.read_config() if r.config.exists() else {}
+        view = cmp.load([r.path])[0] if r.config.exists() else None
+        last = view.epochs[-1] if view and view.epochs else {}
+        out.append(RunInfo(r.name, r.state(), last.get("epoch", 0), cfg.get("epochs"), cfg.get("data"), cfg.get("ngf"),
+                           cfg.get("ndf"), cfg.get("flip"), cfg.get("augment"),
+                           view.first_alarm if view else None, view.best_fid if view else None))
+    return out
+
+
+# ---------------------------------------------------------------- watching a run
+
+def _spans(epochs: list[int]) -> str:
+    """[3, 4, 5, 9] -> '3–5, 9'."""
+    out, start = [], None
+    for i, e in enumerate(epochs):
+        start = e if start is None else start
+        if i + 1 == len(epochs) or epochs[i + 1] != e + 1:
+            out.append(f"{start}–{e}" if e != start else f"{e}")
+            start = None
+    return ", ".join(out)
+
+
+def alarm_text(epochs: list[dict]) -> str:
+    """The newest epoch's alarms in full, then which alarms fired earlier and when (a run that
+    collapsed and recovered should not just say 'No alarms')."""
+    now = [a for e in epochs[-1:] for a in e.get("alarms", [])]
+    text = "\n\n".join(f"⚠️ **{a['message']}** Try: {a['remedy']}." for a in now) or "No alarms now."
+    seen: dict[str, list[int]] = {}
+    for e in epochs:
+        for a in e.get("alarms", []):
+            seen.setdefault(a["kind"].replace("_", " "), []).append(e["epoch"])
+    if seen and any(eps[-1] != epochs[-1]["epoch"] or len(eps) > 1 for eps in seen.values()):
+        text += "\n\nAlarms during this run: " + "; ".join(f"{k} at epochs {_spans(v)}" for k, v in seen.items())
+    return text
+
+
+def look(run: RunDir) -> RunSnapshot:
+    """What a run directory says now (no caller check: see snapshot)."""
+    recs = run.read_metrics()
+    steps = [r for r in recs if r.get("kind") == "step"]
+    epochs = [r for r in recs if r.get("kind") == "epoch"]
+    cfg = run.read_config() if run.config.exists() else {}
+    st = run.state()
+    text = f"**{run.name}** — {st}"
+    if steps:
+        last = steps[-1]
+        total = cfg.get("steps_per_epoch", 0) * cfg.get("epochs", 0)
+        left = max(total - last["step"], 0) * cfg.get("batch_size", 1) / max(last["images_per_s"], 1e-9)
+        eta = f", ETA {time.strftime('%H:%M:%S', time.gmtime(left))}" if st == "running" and total else ""
+        text += (f" · epoch {last['epoch']}/{cfg.get('epochs', '?')} · step {last['step']}"
+                 f" · {last['images_per_s']:.0f} images/s{eta}")
+    fids = [(e["fid"], e["epoch"]) for e in epochs if e.get("fid") is not None]
+    if fids:
+        best, at = min(fids)
+        text += f" · FID {fids[-1][0]:.2f} (best {best:.2f} at epoch {at}, kept as best.pt)"
+    if st == "failed":
+        text += f" · {run.status().get('reason', '')}"
+    samples = run.sample_paths()
+    files = [p for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
+    return RunSnapshot(run.name, st, text, cfg, steps, epochs, alarm_text(epochs) if epochs else "No alarms yet.",
+                       samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path)
+
+
+def snapshot(caller: Caller, run: str | None = None) -> RunSnapshot | None:
+    """The caller's run now (the newest when none is named); None when the caller has no run."""
+    target = run_for(caller, run) if run else newest_run(caller)
+    return look(target) if target is not None else None
+
+
+def follow(caller: Caller, run: str | None = None, poll_s: float = 1.0) -> Iterator[RunSnapshot]:
+    """Snapshots of the caller's run whenever its files change, until it ends."""
+    target = run_for(caller, run) if run else newest_run(caller)
+    if target is None:
+        return
+    seen = None
+    while True:
+        key = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (target.metrics, target.status_file))
+        if key != seen:
+            seen = key
+            yield look(target)
+        st = target.state()
+        if st in ENDED or (st == "new" and time.time() - target.path.stat().st_mtime > 120):
+            yield look(target)
+            return
+        time.sleep(poll_s)
+
+
+# ---------------------------------------------------------------- the architecture
+
+def summary(image_size: int = 64, ngf: int = 64, ndf: int = 64, nz: int = 100, channels: int = 3,
+            half: bool = False) -> ArchitectureTable:
+    """The paper's architecture table for these settings: every layer of G and D, totals."""
+    m = ModelConfig(nz=checks.whole(nz, "nz", 1, 4096), ngf=checks.whole(ngf, "ngf", 1, 1024),
+                    ndf=checks.whole(ndf, "ndf", 1, 1024), nc=int(checks.one_of(checks.whole(channels, "channels", 1, 3), "channels", (1, 3))),
+                    image_size=int(checks.one_of(checks.whole(image_size, "image_size", 1, 4096), "image_size",
+                                                 (32, 64, 128))))
+    t = summary_table(m.half() if checks.flag(half, "half") else m)
+    return ArchitectureTable(t, summary_markdown(t))
+
+
+__all__ = ["SUPERVISOR", "alarm_text", "follow", "look", "resume", "runs", "settings", "snapshot", "stop",
+           "summary", "train", "train_here"]

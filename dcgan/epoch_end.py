@@ -1,0 +1,124 @@
+"""The work at the end of each epoch, apart from the training step: one collaborator of the Trainer.
+
+`EpochEnd.run(trainer)` does, in order: the fixed-noise grid and the progress GIF (`pictures`),
+the monitor's signals and alarms (`judge`), FID when tracked (`score`), the epoch's metrics record,
+the checkpoints (last.pt, best.pt) and the generator export (`keep`), the status file; then it
+yields the epoch's events. Each job is a method, so a reader finds it in one place. Not here: the
+step, the loop and the mid-epoch checkpoints (train.py), the alarm rules (monitor.py).
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+import torch
+
+from . import monitor
+from .events import AlarmRaised, Checkpointed, EpochDone, Event, Warned
+from .images import grid_image, to_float
+from .latent import sample, z_from_seeds
+
+FRESH_SEED = 1 << 40  # the epoch-end "fresh" latents come from seeds far from any grid's
+
+
+def fid_tracker(cfg, device: torch.device):
+    """fn(G) -> (fid, protocol) against the training data's cached Inception statistics."""
+    from .metrics import Evaluator, compare
+
+    ev = Evaluator(weights=cfg.fid_weights, device=device, dims=cfg.fid_dims)
+    # the real images as training sees them (size, crop, channels), featurised once, then cached on disk
+    real = ev.side(cfg.data, data_root=cfg.data_root, image_size=cfg.image_size, channels=cfg.nc)
+
+    def measure(g) -> tuple[float, str]:
+        rep = compare(ev, real, ev.generator_side(g, cfg.fid_n, seed=cfg.seed), extras=False)
+        return rep.fid, rep.protocol
+
+    return measure
+
+
+class EpochEnd:
+    """Holds the yardsticks measured once per run (real images' diversity and extreme-pixel share,
+    the FID tracker) and does the epoch-end jobs for the trainer."""
+
+    def __init__(self, cfg, real_uint8: torch.Tensor, device: torch.device, track_fid: bool):
+        self.cfg = cfg
+        self.real_div = monitor.diversity(to_float(real_uint8))
+        self.real_sat = monitor.saturation(real_uint8)
+        self.fid = fid_tracker(cfg, device) if track_fid else None
+
+    # ---------------------------------------------------------------- the jobs
+    def pictures(self, t) -> tuple[torch.Tensor, object, str]:
+        """(samples, grid image, grid path): this epoch's fixed-noise grid, saved; the GIF updated."""
+        samples = sample(t.state.g, t.state.fixed_noise)
+        grid = grid_image(samples, nrow=int(math.sqrt(self.cfg.n_samples)) or None)
+        path = t.run.save_sample(t.state.epoch, grid)
+        t.run.update_gif()
+        return samples, grid, str(path)
+
+    def judge(self, t, samples: torch.Tensor) -> dict:
+        """The monitor's signals and alarms for this epoch, as the fields of its metrics record."""
+        st, cfg = t.state, self.cfg
+        ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
+        # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
+        # hide a collapse that happens to spare its 64 points, or flag one that only they show
+        fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
+                                                FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
+        fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
+        sat = monitor.saturation(samples)
+        steps = [m for m in st.metrics if m.get("kind") == "step"]
+        signals, alarms = monitor.check(steps, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
+                                        real_sat=self.real_sat, context=t.run_config,
+                                        best_epoch=st.best_diversity_epoch, previous_ratio=previous_ratio(st.metrics))
+        if st.best_diversity is None or ratio > st.best_diversity:
+            st.best_diversity, st.best_diversity_epoch = ratio, st.epoch
+        return {"kind": "epoch", "epoch": st.epoch, "step": st.step, "diversity_ratio": ratio,
+                "fresh_diversity_ratio": fresh_ratio, "saturation": sat, "real_saturation": self.real_sat,
+                "signals": signals, "alarms": [a.to_dict() for a in alarms]}
+
+    def score(self, t, record: dict) -> bool:
+        """FID into `record` when this epoch is measured; whether it is the best so far."""
+        st, cfg = t.state, self.cfg
+        if not self.fid or not (st.epoch % cfg.fid_every == 0 or st.epoch == cfg.epochs):
+            return False
+        record["fid"], record["fid_protocol"] = self.fid(st.g)
+        improved = st.best_fid is None or record["fid"] < st.best_fid
+        st.best_fid = record["fid"] if improved else st.best_fid
+        return improved
+
+    def keep(self, t, best: bool):
+        """last.pt (and best.pt), then the generator export; returns last.pt's path."""
+        path = t.save(best=best)
+        t.run.save_generator(t.state.g)
+        return path
+
+    # ---------------------------------------------------------------- in order
+    def run(self, t) -> Iterator[Event]:
+        st, cfg, run = t.state, self.cfg, t.run
+        t.dist.average_buffers(st.g)
+        t.dist.average_buffers(st.d)
+        if not t.dist.main:
+            t.save()
+            return
+        samples, grid, grid_path = self.pictures(t)
+        record = self.judge(t, samples)
+        best = self.score(t, record)
+        st.metrics.append(record)
+        run.append_metrics([record])
+        t.trackers.epoch(record, grid)
+        path = self.keep(t, best)
+        run.set_status("running" if st.epoch < cfg.epochs else "finished", epoch=st.epoch, epochs=cfg.epochs)
+        yield EpochDone(epoch=st.epoch, epochs=cfg.epochs, step=st.step, sample=grid_path, gif=str(run.gif),
+                        diversity_ratio=record["diversity_ratio"], signals=record["signals"],
+                        fid=record.get("fid"), fid_protocol=record.get("fid_protocol"),
+                        best_fid=st.best_fid if "fid" in record else None)
+        for a in record["alarms"]:
+            yield AlarmRaised(epoch=st.epoch, kind=a["kind"], message=a["message"], remedy=a["remedy"])
+        for w in t.trackers.take_warnings():
+            yield Warned(w)
+        yield Checkpointed(path=str(path), epoch=st.epoch, step=st.step)
+
+
+def previous_ratio(metrics: list[dict]) -> float | None:
+    """The last epoch's fixed-noise diversity, from the metrics so far."""
+    last = next((m for m in reversed(metrics) if m.get("kind") == "epoch"), None)
+    return last.get("diversity_ratio") if last else None

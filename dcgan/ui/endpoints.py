@@ -1,0 +1,320 @@
+"""The public HTTP API and MCP tools: the use cases exposed with `gr.api`, one function each.
+
+Every parameter has a short value in the product's vocabulary (`generator="demo"`, `data="faces"`,
+a run's name), a type hint (`Literal` choices become enums) and a default, and the docstring
+describes it; files come in as uploads (Gradio's FileData, `handle_file` in a script) and go out
+as files (pictures as PNG, which MCP clients receive as image content, with a short text). The
+page's own events are private and call the same use cases (the tab modules). `/train` takes every
+TrainConfig field by name (train_endpoint.py).
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import gradio as gr
+from gradio.data_classes import FileData
+
+from .. import api
+from ..api.checks import flag
+from . import common
+
+Mode = Literal["slerp", "lerp"]
+Dims = Literal[64, 192, 768, 2048]
+
+
+def _gen(generator: str, generator_file, hub_id: str | None):
+    """The generator: an upload wins, then a Hub id, then the named one."""
+    up = common.upload(generator_file)
+    return up or ((hub_id or "").strip() or generator or "demo")
+
+
+@common.gpu
+@common.user_errors
+def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
+             generator_file: FileData | None = None, hub_id: str | None = None,
+             request: gr.Request = None) -> tuple[FileData, str]:
+    """Sample a grid of images from a DCGAN generator; tile i is drawn from latent seed + i alone.
+
+    Args:
+        generator: "demo" (the bundled faces generator), "emoji", a training run's name (see /runs) or a Hub id USER/NAME.
+        seed: latent seed of the first tile, 0 to 9223372036854775807.
+        n: number of images, 1 to 256.
+        eval_mode: use BatchNorm's running statistics (each image depends only on its own seed).
+        generator_file: an uploaded .safetensors or .pt generator, used instead of generator.
+        hub_id: a Hub id USER/NAME, used instead of generator (kept for older scripts).
+
+    Returns:
+        The grid as one PNG, and a line saying its size and seeds.
+    """
+    g = api.generate(common.caller(request), _gen(generator, generator_file, hub_id), seed, n, eval_mode)
+    return common.file_data(common.png(g.image, "grid.png")), g.text
+
+
+@common.gpu
+@common.user_errors
+def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 48, mode: Mode = "slerp",
+                eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
+                request: gr.Request = None) -> tuple[FileData, FileData, str]:
+    """Walk through the latent space from keyframe to keyframe: a strip of frames and an animated GIF.
+
+    Args:
+        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        seeds: two or more keyframe seeds separated by spaces or commas, e.g. "1, 2, 3".
+        frames: frames along the whole walk, 2 to 240.
+        mode: "slerp" (keeps the latent's length) or "lerp" (a straight line).
+        eval_mode: use BatchNorm's running statistics.
+        generator_file: an uploaded .safetensors or .pt generator, used instead of generator.
+        hub_id: a Hub id USER/NAME, used instead of generator.
+
+    Returns:
+        The frames as one strip (PNG), the walk as a GIF (4x), and a line describing it.
+    """
+    from ..images import grid as grid_of, to_pil
+    import numpy as np
+    import torch
+
+    w = api.interpolate(common.caller(request), _gen(generator, generator_file, hub_id), seeds, frames, mode,
+                        eval_mode=eval_mode)
+    x = torch.from_numpy(np.stack([np.asarray(f.convert("RGB")) for f in w.frames])).permute(0, 3, 1, 2)
+    strip = to_pil(grid_of(x, min(12, len(w.frames))))
+    big = [f.resize((f.width * 4, f.height * 4), resample=0) for f in w.frames]
+    return (common.file_data(common.png(strip, "frames.png")), common.file_data(common.gif(big, "walk.gif")),
+            w.text)
+
+
+@common.gpu
+@common.user_errors
+def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode: Mode = "slerp",
+          eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
+          request: gr.Request = None) -> FileData:
+    """The image at position t along a keyframe walk (what the page's scrub slider shows), at 4x.
+
+    Args:
+        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        seeds: two or more keyframe seeds, e.g. "1, 2, 3".
+        t: position along the whole walk, 0 (first keyframe) to 1 (last).
+        mode: "slerp" or "lerp".
+        eval_mode: use BatchNorm's running statistics.
+        generator_file: an uploaded generator, used instead of generator.
+        hub_id: a Hub id USER/NAME, used instead of generator.
+
+    Returns:
+        The image at t (PNG, 4x).
+    """
+    p = api.scrub(common.caller(request), _gen(generator, generator_file, hub_id), seeds, t, mode, eval_mode)
+    return common.file_data(common.png(p.image, "at_t.png"))
+
+
+@common.gpu
+@common.user_errors
+def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, direction_1: float = 0.0,
+               direction_2: float = 0.0, direction_3: float = 0.0, direction_4: float = 0.0,
+               direction_5: float = 0.0, generator_file: FileData | None = None, hub_id: str | None = None,
+               request: gr.Request = None) -> tuple[FileData, str]:
+    """Move one latent along the generator's five principal directions (as GANSpace finds them).
+
+    Args:
+        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        seed: seed of the latent to move.
+        eval_mode: use BatchNorm's running statistics.
+        direction_1: amount along the first principal direction, -2 to 2 (2 moves as far as a latent is long).
+        direction_2: amount along the second direction, -2 to 2.
+        direction_3: amount along the third direction, -2 to 2.
+        direction_4: amount along the fourth direction, -2 to 2.
+        direction_5: amount along the fifth direction, -2 to 2.
+        generator_file: an uploaded generator, used instead of generator.
+        hub_id: a Hub id USER/NAME, used instead of generator.
+
+    Returns:
+        The moved latent's image (PNG, 4x) and a line saying how it was moved.
+    """
+    p = api.directions(common.caller(request), _gen(generator, generator_file, hub_id), seed,
+                       (direction_1, direction_2, direction_3, direction_4, direction_5), eval_mode)
+    return common.file_data(common.png(p.image, "moved.png")), p.text
+
+
+@common.gpu
+@common.user_errors
+def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: str = "7 8 9",
+               eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
+               request: gr.Request = None) -> tuple[FileData, FileData, FileData, FileData]:
+    """Vector arithmetic in latent space, as in the paper's Figure 7: mean(A) − mean(B) + mean(C).
+
+    Args:
+        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        a: seeds whose latents are averaged into A, e.g. "1 2 3".
+        b: seeds averaged into B (subtracted).
+        c: seeds averaged into C (added).
+        eval_mode: use BatchNorm's running statistics.
+        generator_file: an uploaded generator, used instead of generator.
+        hub_id: a Hub id USER/NAME, used instead of generator.
+
+    Returns:
+        Four PNGs: the means of A, B and C, and A − B + C.
+    """
+    r = api.arithmetic(common.caller(request), _gen(generator, generator_file, hub_id), a, b, c, eval_mode)
+    names = ("mean_A.png", "mean_B.png", "mean_C.png", "A-B+C.png")
+    return tuple(common.file_data(common.png(im, name)) for im, name in zip(r.images, names))
+
+
+@common.user_errors
+def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale: bool = False, ngf: int = 64,
+            ndf: int = 64, nz: int = 100) -> tuple[str, dict]:
+    """The paper's architecture table for these settings: every layer of G and D with its kernel,
+    stride, padding, output shape and parameters, and the totals.
+
+    Args:
+        image_size: 32, 64 or 128.
+        half: halve ngf and ndf (the blog's half channels).
+        grayscale: one image channel instead of three.
+        ngf: generator width (the paper: 64).
+        ndf: discriminator width (the paper: 64).
+        nz: latent size (the paper: 100).
+
+    Returns:
+        The table as Markdown, and as JSON ({"generator": {"layers": [...], "params": N}, "discriminator": ...}).
+    """
+    t = api.summary(image_size, ngf, ndf, nz, 1 if flag(grayscale, "grayscale") else 3, half)
+    return t.markdown, t.table
+
+
+@common.user_errors
+def stop(run: str | None = None, request: gr.Request = None) -> str:
+    """Stop your running training; it saves a checkpoint first and can be resumed.
+
+    Args:
+        run: the run to stop (as /train returned it); empty stops whichever of yours is running.
+
+    Returns:
+        What happened, in one sentence.
+    """
+    return api.stop(common.caller(request), run or None).note
+
+
+@common.user_errors
+def resume(run: str | None = None, epochs: int | None = None, request: gr.Request = None) -> tuple[str, str]:
+    """Continue a stopped, finished or interrupted run of yours until it has trained `epochs` epochs in total.
+
+    Args:
+        run: the run's name; empty resumes your newest run.
+        epochs: the total number of epochs to reach; empty keeps what the run asked for.
+
+    Returns:
+        A note, and the run's name (pass it to /follow).
+    """
+    r = api.resume(common.caller(request), run or None, epochs if epochs not in ("", None) else None)
+    return r.note, r.run
+
+
+@common.user_errors
+def runs(request: gr.Request = None) -> list[dict]:
+    """Your training runs, newest first.
+
+    Returns:
+        One record per run: name, state (running, finished, stopped, failed, interrupted, new), epoch
+        reached, epochs asked for, data, widths, flips, augmentation, the first alarm and the best FID.
+    """
+    return [r.to_dict() for r in api.runs(common.caller(request))]
+
+
+@common.user_errors
+def follow(run: str | None = None, request: gr.Request = None) -> tuple[str, dict, FileData | None, FileData | None]:
+    """Follow a training run live, until it ends: its status, newest numbers, newest grid and GIF.
+
+    Args:
+        run: the run's name (as /train returns it); empty follows your newest run.
+
+    Returns:
+        A stream of updates: the status line, the newest step and epoch records with the alarms, the
+        newest fixed-noise grid (PNG) and the progress GIF.
+    """
+    # a generator: each update has the annotated shape (Gradio reads the schema from the return hint)
+    for s in api.follow(common.caller(request), run or None):
+        yield (s.text, s.to_dict(), common.file_data(s.grid), common.file_data(s.gif))
+
+
+@common.user_errors
+def compare(runs: list[str] | None = None, replay_alarms: bool = False,
+            request: gr.Request = None) -> tuple[FileData, str, dict]:
+    """Put two or more of your runs side by side: losses, D(x) and D(G(z)), sample diversity and FID
+    overlaid on one step axis, each run's newest grid, the settings that differ, and the first alarms.
+
+    Args:
+        runs: names of two to eight runs; empty compares your two newest runs.
+        replay_alarms: judge the runs with today's monitor instead of the alarms recorded while they trained.
+
+    Returns:
+        The comparison picture (PNG), one line per run (state, first alarm), and the differing settings.
+    """
+    out = common.out_path("compare.png")
+    c = api.compare(common.caller(request), runs, out=out, replay=replay_alarms)
+    return common.file_data(c.picture), "\n".join(c.lines), dict(c.differing)
+
+
+@common.gpu
+@common.user_errors
+def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims = 2048,
+        resize: Literal["legacy", "clean"] = "legacy", image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
+        fid_inf: bool = False, pr_features: Literal["inception", "vgg16"] = "inception",
+        real_files: list[FileData] | None = None, fake_files: list[FileData] | None = None,
+        generator_file: FileData | None = None, request: gr.Request = None) -> tuple[str, dict]:
+    """FID between real and generated images, with its mean and covariance terms, KID, precision/recall,
+    the protocol and honest warnings (and FID∞ when asked).
+
+    Args:
+        real: the real images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME" (a run's training set); real_files replace it.
+        generator: the generated side: "demo", "emoji", a run's name or a Hub id, sampled n times; fake_files or generator_file replace it.
+        n: images to sample from the generator, 2 to 50000 (papers use 10000-50000).
+        dims: Inception feature block: 2048 (the standard pool3), 768, 192 or 64.
+        resize: "legacy" (bilinear, as pytorch-fid and papers) or "clean" (PIL bicubic, as clean-fid).
+        image_size: how real images are read: "auto" (the generator's size, as training prepared them), "native" (as pytorch-fid), or 32/64/128.
+        fid_inf: also FID∞, FID extrapolated to infinitely many images (honest at small N).
+        pr_features: precision/recall feature space: "inception" or "vgg16" (as Kynkäänniemi et al.).
+        real_files: real images or one .zip, instead of real.
+        fake_files: generated images or one .zip, instead of a generator.
+        generator_file: an uploaded .safetensors or .pt generator, instead of generator.
+
+    Returns:
+        The report as Markdown and as JSON (fid, fid_mean_term, fid_cov_term, fid_inf, kid_mean, kid_std,
+        precision, recall, n_a, n_b, protocol, warnings).
+    """
+    fake_up = common.uploads(fake_files)
+    r = api.fid(common.caller(request), real, _gen(generator, generator_file, None),
+                real_uploads=common.uploads(real_files), generated_uploads=fake_up, n=n, dims=dims, resize=resize,
+                image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, batch_size=32)
+    return r.markdown, r.report.to_dict()
+
+
+@common.user_errors
+def push(run: str | None = None, repo_id: str | None = None, private: bool = False,
+         request: gr.Request = None, oauth_token: gr.OAuthToken | None = None) -> str:
+    """Push one of your runs (generator, samples, GIF and model card) to the Hugging Face Hub. On your
+    own machine it uses this machine's login; on a Space, your own sign-in, never the server's.
+
+    Args:
+        run: the run to push.
+        repo_id: USER/NAME of the model repository to create or update.
+        private: make the repository private.
+
+    Returns:
+        A line with the repository's URL.
+    """
+    p = api.push(common.caller(request), run or "", repo_id or "", private,
+                 token=oauth_token.token if oauth_token is not None else None)
+    return f"Pushed **{p.run}** to [{p.repo_id}]({p.url})."
+
+
+PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
+          "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "runs": runs,
+          "follow": follow, "compare": compare, "fid": fid, "push": push}
+QUICK = {"scrub", "directions", "summary", "runs"}  # milliseconds of work: answered without the queue
+
+
+def register() -> None:
+    """Inside a Blocks context: every public endpoint (and /train, train_endpoint.py)."""
+    from . import train_endpoint
+
+    for name, fn in PUBLIC.items():
+        gr.api(fn, api_name=name, queue=name not in QUICK,
+               concurrency_limit=None if name == "follow" else "default")
+    train_endpoint.register()

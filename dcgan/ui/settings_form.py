@@ -1,0 +1,113 @@
+"""The Train form and the `/train` endpoint's parameters, both derived from TrainConfig's fields.
+
+Each field's type, default, choices, help and metadata decide its widget (a number, a checkbox, a
+dropdown of its choices, checkboxes for the words of a comma list, a text box) and its API
+parameter (name = the CLI flag's name, type hint with `Literal` choices, docstring line = the
+help). Common fields go on top, the rest under "All settings"; fields that name server paths are
+left out in public mode. Adding a field to TrainConfig adds it here with no other edit.
+"""
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import fields
+
+import gradio as gr
+
+from ..config import TrainConfig, base_type, flag_of
+
+
+def param_name(f) -> str:
+    """The field's name in the API: the CLI flag's words (`channels` for nc), else the field's name."""
+    return flag_of(f)[2:].replace("-", "_")
+
+
+def shown_fields(cls=TrainConfig, public: bool = False, skip=("data",)) -> list:
+    return [f for f in fields(cls) if f.name not in skip and not (public and f.metadata["server_path"])]
+
+
+def _label(f) -> str:
+    return param_name(f).replace("_", " ").capitalize()
+
+
+def widget(cls, f):
+    """The component for one field, with its default and help."""
+    base, default, m = base_type(cls, f), f.default, f.metadata
+    label, info = _label(f), m["help"]
+    if base is bool:
+        return gr.Checkbox(default, label=label, info=info)
+    if m["choices"]:
+        return gr.Dropdown(list(m["choices"]), value=default, label=label, info=info)
+    if m["parts"]:
+        picked = [p for p in str(default).split(",") if p in m["parts"]]
+        return gr.CheckboxGroup(list(m["parts"]), value=picked, label=label, info=info)
+    if base in (int, float):
+        return gr.Number(default, label=label, info=info, precision=0 if base is int else None)
+    return gr.Textbox("" if default is None else str(default), label=label, info=info)
+
+
+def build(cls=TrainConfig, public: bool = False) -> dict:
+    """{field name: component}: the common fields in rows, every other one in an accordion."""
+    shown = shown_fields(cls, public)
+    out = {}
+    common = [f for f in shown if f.metadata["common"]]
+    for i in range(0, len(common), 3):
+        with gr.Row():
+            for f in common[i:i + 3]:
+                out[f.name] = widget(cls, f)
+    with gr.Accordion("All settings (the paper's defaults)", open=False):
+        rest = [f for f in shown if not f.metadata["common"]]
+        for i in range(0, len(rest), 2):
+            with gr.Row():
+                for f in rest[i:i + 2]:
+                    out[f.name] = widget(cls, f)
+    return out
+
+
+def values(cls, names: list[str], raw: tuple) -> dict:
+    """Widget values (in `names` order) -> settings by field name, in the library's types."""
+    by = {f.name: f for f in fields(cls)}
+    out = {}
+    for name, v in zip(names, raw):
+        f = by[name]
+        if f.metadata["parts"] and isinstance(v, (list, tuple)):
+            v = ",".join(v) or f.default
+        elif isinstance(v, str) and v.strip() == "" and f.default is None:
+            v = None
+        out[name] = v
+    return out
+
+
+def from_config(cfg: dict, names: list[str], cls=TrainConfig) -> list:
+    """A run's recorded settings -> widget values (in `names` order), for a form that follows a run."""
+    by = {f.name: f for f in fields(cls)}
+    out = []
+    for name in names:
+        v = cfg.get(name, by[name].default)
+        if by[name].metadata["parts"]:
+            v = [p for p in str(v or "").split(",") if p in by[name].metadata["parts"]]
+        out.append("" if v is None and base_type(cls, by[name]) is str else v)
+    return out
+
+
+def api_parameters(cls=TrainConfig) -> list[inspect.Parameter]:
+    """One keyword parameter per field: name, type hint (Literal for choices) and default."""
+    params = []
+    for f in fields(cls):
+        base, m = base_type(cls, f), f.metadata
+        hint = typing.Literal[tuple(m["choices"])] if m["choices"] else base
+        if f.default is None:
+            hint = hint | None
+        params.append(inspect.Parameter(param_name(f), inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                        annotation=hint))
+    return params
+
+
+def api_doc(cls=TrainConfig) -> str:
+    """The Args lines of `/train`'s docstring, from the fields' help."""
+    return "\n".join(f"        {param_name(f)}: {f.metadata['help']}." for f in fields(cls))
+
+
+def field_values(cls, kwargs: dict) -> dict:
+    """API keyword arguments (by parameter name) -> settings by field name; absent ones omitted."""
+    return {f.name: kwargs[param_name(f)] for f in fields(cls) if param_name(f) in kwargs}
