@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO = "Bundled demo generator"
 
 
 def _free_port() -> int:
@@ -82,9 +81,9 @@ def load(url: str, clients: int, calls: int, download: bool = False, timeout_s: 
             t = time.perf_counter()
             try:
                 if kind == "generate":
-                    c.predict(DEMO, None, "", i * 1000 + k, 16, True, api_name="/generate")
+                    c.predict(seed=i * 1000 + k, n=16, api_name="/generate")
                 else:
-                    c.predict(DEMO, None, "", f"{i} {k + 1}", 8, "slerp", True, api_name="/interpolate")
+                    c.predict(seeds=f"{i} {k + 1}", frames=8, api_name="/interpolate")
                 with lock:
                     lat[kind].append(time.perf_counter() - t)
             except Exception as e:  # noqa: BLE001 - every failure is counted and reported
@@ -124,12 +123,12 @@ def main(argv=None) -> dict:
         proc, url = start_app(work)
         try:
             c = Client(url, verbose=False)
-            c.predict(DEMO, None, "", 0, 16, True, api_name="/generate")  # warm-up: model loaded, caches filled
+            c.predict(n=16, api_name="/generate")  # warm-up: model loaded, caches filled
             before = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             training = None
             if not a.no_training:
-                note, training = c.predict("Bundled emoji (1,401)", None, 1000, 64, 64, True, True, 2e-4,
-                                           0.5, 0, "cpu", 256, api_name="/train")
+                note, training = c.predict(data="emoji", epochs=1000, batch_size=64, half=True, device="cpu",
+                                           max_images=256, api_name="/train")
             result = load(url, a.clients, a.calls, a.download)
             if training:
                 c.predict(api_name="/stop")

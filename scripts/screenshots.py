@@ -38,9 +38,8 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url, wait_until="networkidle")
-            page.get_by_role("tab", name="Generate").click()
-            page.locator("img[alt='seed 63']").wait_for(timeout=60_000)
+            page.goto(url, wait_until="domcontentloaded")
+            page.locator("img[src*='grid.png']").first.wait_for(timeout=60_000)  # faces, before any click
             page.wait_for_timeout(800)
             page.screenshot(path=str(args.out / "app-generate-on-load.png"), full_page=True)
 

@@ -59,7 +59,7 @@ def launch_app(tmp_path_factory, **launch):
     weights = make_random_weights(tmp_path_factory.mktemp("w") / "fid.pth")
     saved = {k: os.environ.get(k) for k in ("DCGAN_RUNS_DIR", "DCGAN_FID_WEIGHTS")}
     os.environ.update(DCGAN_RUNS_DIR=str(runs), DCGAN_FID_WEIGHTS=str(weights))
-    from dcgan.ui import train_tab
+    from dcgan.api.training import SUPERVISOR
     from dcgan.ui.app import build_app, launch_kwargs
 
     demo = build_app()
@@ -68,7 +68,7 @@ def launch_app(tmp_path_factory, **launch):
     client = Client(url, verbose=False)
 
     def close():
-        train_tab.SUPERVISOR.stop()
+        SUPERVISOR.stop()
         demo.close()
         torch.set_num_threads(min(2, os.cpu_count() or 1))
         for k, v in saved.items():

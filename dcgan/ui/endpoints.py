@@ -7,8 +7,8 @@ as files (pictures as PNG, which MCP clients receive as image content, with a sh
 page's own events are private and call the same use cases (the tab modules). `/train` takes every
 TrainConfig field by name (train_endpoint.py).
 """
-from __future__ import annotations
-
+# no `from __future__ import annotations` here: Gradio reads the return hints as objects (a string
+# "tuple[...]" would count as one output)
 from typing import Literal
 
 import gradio as gr
@@ -16,6 +16,8 @@ from gradio.data_classes import FileData
 
 from .. import api
 from ..api.checks import flag
+from ..errors import ConfigError
+from ..hub import HUB_ID
 from . import common
 
 Mode = Literal["slerp", "lerp"]
@@ -25,7 +27,10 @@ Dims = Literal[64, 192, 768, 2048]
 def _gen(generator: str, generator_file, hub_id: str | None):
     """The generator: an upload wins, then a Hub id, then the named one."""
     up = common.upload(generator_file)
-    return up or ((hub_id or "").strip() or generator or "demo")
+    hub_id = str(hub_id or "").strip()
+    if hub_id and not HUB_ID.match(hub_id):
+        raise ConfigError(f"hub_id must look like USER/NAME (got {hub_id[:80]!r})")
+    return up or hub_id or generator or "demo"
 
 
 @common.gpu
@@ -307,7 +312,11 @@ def push(run: str | None = None, repo_id: str | None = None, private: bool = Fal
 PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
           "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "runs": runs,
           "follow": follow, "compare": compare, "fid": fid, "push": push}
-QUICK = {"scrub", "directions", "summary", "runs"}  # milliseconds of work: answered without the queue
+# Answered outside the queue: these take a second or less (a 256-tile grid, a 240-frame walk: a few),
+# and Gradio 6.31's MCP server turns the several outputs of a queued call into one text (it wraps the
+# client's tuple in a list), while a direct call's outputs each become content: PNGs as images.
+# /train decodes its data in the request (seconds for the bundled sets); /follow streams; /fid is long.
+QUEUED = {"follow", "fid"}
 
 
 def register() -> None:
@@ -315,6 +324,6 @@ def register() -> None:
     from . import train_endpoint
 
     for name, fn in PUBLIC.items():
-        gr.api(fn, api_name=name, queue=name not in QUICK,
+        gr.api(fn, api_name=name, queue=name in QUEUED,
                concurrency_limit=None if name == "follow" else "default")
     train_endpoint.register()

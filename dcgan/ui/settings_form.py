@@ -42,7 +42,8 @@ def widget(cls, f):
         picked = [p for p in str(default).split(",") if p in m["parts"]]
         return gr.CheckboxGroup(list(m["parts"]), value=picked, label=label, info=info)
     if base in (int, float):
-        return gr.Number(default, label=label, info=info, precision=0 if base is int else None)
+        return gr.Number(default, label=label + (" (empty: not set)" if default is None else ""), info=info,
+                         precision=0 if base is int else None)
     return gr.Textbox("" if default is None else str(default), label=label, info=info)
 
 
@@ -51,9 +52,9 @@ def build(cls=TrainConfig, public: bool = False) -> dict:
     shown = shown_fields(cls, public)
     out = {}
     common = [f for f in shown if f.metadata["common"]]
-    for i in range(0, len(common), 3):
+    for i in range(0, len(common), 2):
         with gr.Row():
-            for f in common[i:i + 3]:
+            for f in common[i:i + 2]:
                 out[f.name] = widget(cls, f)
     with gr.Accordion("All settings (the paper's defaults)", open=False):
         rest = [f for f in shown if not f.metadata["common"]]
@@ -72,8 +73,8 @@ def values(cls, names: list[str], raw: tuple) -> dict:
         f = by[name]
         if f.metadata["parts"] and isinstance(v, (list, tuple)):
             v = ",".join(v) or f.default
-        elif isinstance(v, str) and v.strip() == "" and f.default is None:
-            v = None
+        elif f.default is None and (v is None or v == 0 or (isinstance(v, str) and v.strip() == "")):
+            v = None  # an optional setting left empty (or 0 for a count such as max_images): not set
         out[name] = v
     return out
 

@@ -56,4 +56,4 @@ def make(cls=TrainConfig):
 
 
 def register() -> None:
-    gr.api(make(), api_name="train")
+    gr.api(make(), api_name="train", queue=False)  # see endpoints.QUEUED
