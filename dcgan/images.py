@@ -54,6 +54,11 @@ def to_pils(images: torch.Tensor) -> list[Image.Image]:
     return [to_pil(im) for im in images]
 
 
+def enlarge(img: Image.Image, k: int = 4) -> Image.Image:
+    """k x nearest neighbour: a 64-px sample seen at a readable size with its real pixels."""
+    return img.resize((img.width * k, img.height * k), resample=Image.NEAREST)
+
+
 def grid_image(x: torch.Tensor, nrow: int | None = None) -> Image.Image:
     """Model output (N, C, H, W) in (-1, 1) -> a PIL grid. The usual path from G to a picture."""
     return to_pil(grid(to_uint8(x.cpu()), nrow))

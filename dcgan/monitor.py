@@ -222,3 +222,30 @@ def replay(records: list[dict], context: dict | None = None) -> list[dict]:
             out.append({"epoch": r["epoch"], "step": r["step"], "signals": signals,
                         "alarms": [a.to_dict() for a in alarms]})
     return out
+
+
+def story(steps: list[dict], epochs: list[dict]) -> str:
+    """What the curves say now, in plain words: the early stall, a healthy phase, a recovery after
+    an alarm, or that the alarms below speak. From the same records the alarms are judged on."""
+    if not steps:
+        return "Waiting for the first logged steps."
+    last, recent = steps[-1], steps[-10:]
+    d_real = sum(r["d_real"] for r in recent) / len(recent)
+    d_fake = sum(r["d_fake"] for r in recent) / len(recent)
+    ratio = epochs[-1].get("diversity_ratio") if epochs else None
+    now = epochs[-1].get("alarms", []) if epochs else []
+    before = sorted({e["epoch"] for e in epochs[:-1] for _ in e.get("alarms", [])})
+    if now:
+        return "The monitor sees trouble now: read the alarm below and its remedies."
+    if last["step"] <= STALL_STEPS and d_real > 0.9 and d_fake < 0.1:
+        return ("Early stall: D is ahead, telling real from generated almost perfectly, so the samples "
+                f"stay grey or all alike for the first few hundred steps (step {last['step']} now). This is "
+                f"normal; G usually catches up by step 300-600, and the alarms wait until step {STALL_STEPS}.")
+    div = f" The samples are {ratio:.2f} of the real images' variety." if ratio is not None else ""
+    if before:
+        return (f"Recovered: alarms fired at epoch{'s' if len(before) > 1 else ''} "
+                f"{', '.join(map(str, before[:6]))}{' …' if len(before) > 6 else ''}, and none does now.{div}")
+    if ratio is not None and ratio < COLLAPSE_RATIO and last["step"] < DIVERSITY_WARMUP_STEPS:
+        return f"Learning: faces take shape before variety does.{div} No alarms."
+    return (f"Healthy: D and G are in balance (D(x) {d_real:.2f}, D(G(z)) {d_fake:.2f} over the last "
+            f"{len(recent)} logs).{div} No alarms.")

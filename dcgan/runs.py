@@ -37,6 +37,9 @@ STATES = ("new", "running", "finished", "stopped", "failed", "interrupted")
 ENDED = frozenset({"finished", "stopped", "failed", "interrupted"})
 
 
+EXAMPLES = Path(__file__).resolve().parent / "assets" / "examples"  # shipped, read-only run histories
+
+
 def runs_root() -> Path:
     """The folder that holds the app's runs: $DCGAN_RUNS_DIR, or ./runs."""
     return Path(os.environ.get("DCGAN_RUNS_DIR", "runs"))
@@ -79,6 +82,11 @@ class RunDir:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def is_example(self) -> bool:
+        """One of the shipped example runs (metrics, a few grids and a GIF; no checkpoint): read-only."""
+        return self.path.parent.resolve() == EXAMPLES
 
     def exists(self) -> bool:
         return self.config.exists()
@@ -209,6 +217,12 @@ def list_runs(root: Path | None = None) -> list[RunDir]:
         return []
     runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and RunDir(p).is_run()]
     return sorted(runs, key=lambda r: r.path.stat().st_mtime, reverse=True)
+
+
+def example_runs() -> list[RunDir]:
+    """The shipped example runs: the bundled faces generator's own training, and the blog's
+    experiment on 300 faces with and without augmentation."""
+    return [RunDir(p) for p in sorted(EXAMPLES.iterdir()) if (p / "config.json").exists()] if EXAMPLES.is_dir() else []
 
 
 def find_run(name: str | None, root: Path | None = None) -> RunDir:

@@ -43,6 +43,12 @@ def test_the_installed_command_finds_its_data_and_generators(installed):
     site, elsewhere, _ = installed
     assert (site / "dcgan" / "checkpoints" / "faces-generator" / "model.safetensors").exists()
     assert (site / "dcgan" / "assets" / "faces64.png").exists()
+    example = site / "dcgan" / "assets" / "examples" / "example-faces"
+    assert (example / "metrics.jsonl").exists() and (example / "progress.gif").exists()
+    assert len(list((example / "samples").glob("epoch_*.png"))) == 6
+    # the benchmark runs from an installed copy (pytorch-fid is imported only for --fid)
+    out = run(installed, "bench", "--dry-run", "--generate", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
     out = run(installed, "--help")
     assert out.returncode == 0 and "train" in out.stdout and "compare" in out.stdout
     out = run(installed, "generate", "--checkpoint", "demo", "--n", 4, "--out", "grid.png", "--json")

@@ -104,8 +104,13 @@ def test_runs_belong_to_their_owner(tmp_path, monkeypatch):
     _fake_run(tmp_path, "run-a", "visitor-a")
     _fake_run(tmp_path, "run-b", "visitor-b")
     _fake_run(tmp_path, "run-cli", None)
-    assert [r.name for r in api.runs(VISITOR)] == ["run-a"]
-    assert {r.name for r in api.runs(LOCAL)} == {"run-a", "run-b", "run-cli"}  # one user owns everything locally
+    assert [r.name for r in api.runs(VISITOR, examples=False)] == ["run-a"]
+    # one user owns everything locally; the shipped examples are everyone's, read-only
+    assert {r.name for r in api.runs(LOCAL, examples=False)} == {"run-a", "run-b", "run-cli"}
+    examples = [r for r in api.runs(VISITOR) if r.state == "example"]
+    assert {r.name for r in examples} == {"example-faces", "example-300-faces", "example-300-faces-augment"}
+    with pytest.raises(UserError, match="example run \\(read-only\\)"):
+        api.resume(VISITOR, "example-faces")
     for call in (lambda: api.snapshot(VISITOR, "run-b"), lambda: api.resume(VISITOR, "run-b"),
                  lambda: api.compare(VISITOR, ["run-a", "run-b"]), lambda: api.push(VISITOR, "run-b", "u/x"),
                  lambda: api.generate(VISITOR, "run-b")):
@@ -189,3 +194,25 @@ def test_uploads_of_images_make_an_fid_side(tmp_path):
     assert r.report.n_a == 6 and r.report.real == "the 6 uploaded files" and r.report.protocol.endswith("_64px")
     assert [label for _, label in r.previews] == ["real", "generated"]
     assert isinstance(r.previews[0][0], Image.Image)
+
+
+def test_before_a_first_run_the_run_view_shows_a_healthy_example_and_compare_the_blogs_pair(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path))
+    s = api.snapshot(VISITOR)
+    assert s.name == "example-faces" and "example" in s.text and s.grid and s.gif
+    assert s.story.startswith("Healthy") and s.alarms == "No alarms now."
+    c = api.compare(VISITOR, out=tmp_path / "c.png")
+    assert c.runs == ["example-300-faces", "example-300-faces-augment"]
+    assert dict(c.differing) == {"augment": ["none", "color,translation,cutout"]}
+    assert "first alarm at epoch 107" in c.lines[0] and "no alarm" in c.lines[1]
+
+
+def test_the_story_names_the_early_stall_and_a_recovery():
+    from dcgan import monitor
+
+    stall = [{"step": s, "epoch": 1, "d_real": 0.99, "d_fake": 0.01} for s in range(10, 310, 10)]
+    assert monitor.story(stall, []).startswith("Early stall: D is ahead")
+    healthy = stall + [{"step": s, "epoch": 9, "d_real": 0.7, "d_fake": 0.3} for s in range(1500, 1700, 10)]
+    epochs = [{"epoch": 3, "alarms": [{"kind": "lost_variety"}]}, {"epoch": 9, "diversity_ratio": 0.8, "alarms": []}]
+    assert monitor.story(healthy, epochs).startswith("Recovered: alarms fired at epoch 3")
+    assert monitor.story(healthy, epochs[1:]).startswith("Healthy")

@@ -19,7 +19,7 @@ from typing import Sequence
 from .. import data as datamod
 from ..errors import ConfigError, UserError
 from ..hub import ALIASES, BUNDLED, HUB_ID
-from ..runs import RunDir, find_run, runs_root
+from ..runs import RunDir, example_runs, find_run, runs_root
 from .caller import Caller, Upload
 
 GENERATOR_WORDS = "demo, faces, emoji, a run's name, a Hub id USER/NAME or an uploaded file"
@@ -34,6 +34,9 @@ def run_for(caller: Caller, name: str | None) -> RunDir:
     missing = UserError(f"no run named {text[:80]!r}" if text else "no run given: name one (see runs)")
     if not text:
         raise missing
+    example = next((r for r in example_runs() if r.name == text), None)
+    if example is not None:
+        return example  # shipped, read-only, everyone's
     try:
         run = find_run(text)
     except UserError:
@@ -47,9 +50,17 @@ def run_for(caller: Caller, name: str | None) -> RunDir:
 
 
 def newest_run(caller: Caller) -> RunDir | None:
+    """The caller's newest run; None when it has none."""
     from ..runs import list_runs
 
     return next((r for r in list_runs() if caller.sees(r.owner())), None)
+
+
+def writable(run: RunDir) -> RunDir:
+    """A run the caller may change (stop, resume, push): not a shipped example."""
+    if run.is_example:
+        raise UserError(f"{run.name} is an example run (read-only): train your own with Start or `dcgan train`")
+    return run
 
 
 def _is_run_name(text: str) -> bool:

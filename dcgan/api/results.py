@@ -56,6 +56,7 @@ class RunSnapshot:
     config: dict
     steps: list[dict]  # metrics.jsonl's step records
     epochs: list[dict]  # its epoch records (signals, alarms, FID)
+    story: str  # what the curves say now, in plain words (monitor.story)
     alarms: str  # the newest epoch's alarms in plain words, and which fired earlier
     grid: Path | None  # the newest fixed-noise grid
     gif: Path | None
@@ -66,7 +67,8 @@ class RunSnapshot:
         last = self.steps[-1] if self.steps else {}
         return {"name": self.name, "state": self.state, "text": self.text, "epoch": last.get("epoch", 0),
                 "step": last.get("step", 0), "epochs": self.config.get("epochs"), "last_step": last,
-                "last_epoch": self.epochs[-1] if self.epochs else None, "alarms": self.alarms}
+                "last_epoch": self.epochs[-1] if self.epochs else None, "story": self.story,
+                "alarms": self.alarms}
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,22 @@ class Walk:
     @property
     def text(self) -> str:
         return f"{len(self.frames)} frames, {self.mode} through seeds {', '.join(map(str, self.seeds))}"
+
+    def strip(self, cols: int = 12) -> Image.Image:
+        """All frames as one picture, left to right then top to bottom."""
+        import numpy as np
+        import torch
+
+        from ..images import grid, to_pil
+
+        x = torch.from_numpy(np.stack([np.asarray(f.convert("RGB")) for f in self.frames])).permute(0, 3, 1, 2)
+        return to_pil(grid(x, min(cols, len(self.frames))))
+
+    def big(self, k: int = 4) -> list[Image.Image]:
+        """The frames at k x, nearest neighbour (a 64-px sample seen with its real pixels)."""
+        from ..images import enlarge
+
+        return [enlarge(f, k) for f in self.frames]
 
 
 @dataclass(frozen=True)

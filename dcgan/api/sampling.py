@@ -17,7 +17,7 @@ import torch
 from .. import latent
 from ..errors import ConfigError
 from ..hub import load_generator, resolve_checkpoint
-from ..images import grid_image, to_pils, to_uint8
+from ..images import enlarge, grid_image, to_pils, to_uint8
 from . import checks
 from .access import generator_spec
 from .caller import Caller, Upload
@@ -49,11 +49,6 @@ def model(caller: Caller, checkpoint: Checkpoint):
         while len(_models) > 4:
             _models.popitem(last=False)
     return g
-
-
-def _big(im):
-    """4x nearest-neighbour, so a 64-px sample is seen at a readable size with its real pixels."""
-    return im.resize((im.width * 4, im.height * 4), resample=0)
 
 
 def generate(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
@@ -91,7 +86,7 @@ def scrub(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", t: f
     g = model(caller, checkpoint)
     z = latent.at(latent.z_from_seeds(keys, g.nz), t, mode)[None]
     im = to_pils(to_uint8(latent.sample(g, z, eval_mode=checks.flag(eval_mode, "eval_mode"))))[0]
-    return Picture(_big(im), f"t = {t:g} along seeds {', '.join(map(str, keys))} ({mode})")
+    return Picture(enlarge(im), f"t = {t:g} along seeds {', '.join(map(str, keys))} ({mode})")
 
 
 def principal_directions(g) -> torch.Tensor:
@@ -130,7 +125,7 @@ def directions(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, a
     g = model(caller, checkpoint)
     z = latent.move_along(latent.z_from_seed(s, g.nz), principal_directions(g), a)
     im = to_pils(to_uint8(latent.sample(g, z[None], eval_mode=checks.flag(eval_mode, "eval_mode"))))[0]
-    return Picture(_big(im), f"seed {s} moved by {', '.join(f'{x:g}' for x in a)}")
+    return Picture(enlarge(im), f"seed {s} moved by {', '.join(f'{x:g}' for x in a)}")
 
 
 def arithmetic(caller: Caller, checkpoint: Checkpoint = "demo", a="1 2 3", b="4 5 6", c="7 8 9",

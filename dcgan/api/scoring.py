@@ -25,13 +25,14 @@ from ..inception import DIMS
 from ..latent import sample, z_from_seeds
 from ..metrics import PR_FEATURES, Evaluator, compare as compare_sides, report_markdown
 from . import checks
-from .access import data_spec, generator_spec, run_for, server_path, stage, uploads_named
+from .access import data_spec, generator_spec, run_for, server_path, stage, uploads_named, writable
 from .caller import Caller, Upload
 from .results import Comparison, FidResult, Pushed, StatsWritten
 from .sampling import model
 
 MAX_N = 50_000
 MAX_RUNS = 8
+EXAMPLE_PAIR = ("example-300-faces", "example-300-faces-augment")  # collapsed, and fixed by augmentation
 ImageSize = int | Literal["auto", "native"] | None
 FidProgress = Callable[[float, str], None]  # fn(fraction done, what is being done)
 
@@ -182,8 +183,9 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
     from ..runs import list_runs
 
     names = [str(r).strip() for r in (runs or []) if str(r).strip()]
-    if not names:
+    if not names:  # the caller's two newest runs, else the shipped pair of the blog's experiment
         names = [r.name for r in list_runs() if caller.sees(r.owner())][:2]
+        names = names if len(names) == 2 else list(EXAMPLE_PAIR)
     if len(names) < 2:
         raise ConfigError("runs needs two or more runs to compare (train another run first)")
     if len(names) > MAX_RUNS:
@@ -207,7 +209,7 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
 def push(caller: Caller, run: str, repo_id: str, private: bool = False, token: str | None = None) -> Pushed:
     """A run's generator, samples, GIF and model card to the Hub. The local user pushes with this
     machine's login; anyone else only with their own token (never the server's)."""
-    target = run_for(caller, run)
+    target = writable(run_for(caller, run))
     repo_id = str(repo_id or "").strip()
     if not caller.trusted and not token:
         raise ConfigError("sign in with Hugging Face first: the app pushes with your account, never the server's")

@@ -15,20 +15,22 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from .. import compare as cmp
 from .. import data as datamod
+from .. import monitor
 from ..config import TrainConfig
 from ..errors import Busy, DataError, NothingToResume, UserError
 from ..events import Event
 from ..models import ModelConfig
-from ..runs import ENDED, RunDir, list_runs
+from ..runs import ENDED, RunDir, example_runs, list_runs
 from ..summary import markdown as summary_markdown
 from ..summary import table as summary_table
 from ..worker import Supervisor
 from . import checks
-from .access import data_spec, newest_run, run_for, server_path, stage, uploads_named
+from .access import data_spec, newest_run, run_for, server_path, stage, uploads_named, writable
 from .caller import Caller, Upload
 from .results import ArchitectureTable, RunInfo, RunSnapshot, Stopped, TrainingStarted
 
 SUPERVISOR = Supervisor()
+EXAMPLE = "example-faces"  # what the run view shows before the caller has a run of its own
 Progress = Callable[[int, int], None]  # fn(done, total)
 
 
@@ -104,7 +106,7 @@ def stop(caller: Caller, run: str | None = None) -> Stopped:
     """Stop the caller's running training (it saves a checkpoint first and can be resumed)."""
     active = SUPERVISOR.active()
     if run:
-        target = run_for(caller, run)
+        target = writable(run_for(caller, run))
         if active is None or active.path.resolve() != target.path.resolve():
             return Stopped(target.name, target.state(), f"**{target.name}** is not running.")
     if active is None or not caller.sees(active.owner()):
@@ -119,7 +121,7 @@ def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
     target = run_for(caller, run) if run else newest_run(caller)
     if target is None:
         raise UserError("no run to resume: start one first")
-    if not target.last.exists():
+    if not writable(target).last.exists():
         raise NothingToResume(f"{target.name} has no checkpoint to resume from")
     saved = _saved_settings(target)
     asked = dict(changes or {})
@@ -136,16 +138,15 @@ def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
                            saved.get("n_images", 0))
 
 
-def runs(caller: Caller) -> list[RunInfo]:
-    """The caller's runs, newest first, with state, progress, settings that matter and first alarm."""
+def runs(caller: Caller, examples: bool = True) -> list[RunInfo]:
+    """The caller's runs, newest first, with state, progress, settings that matter and first alarm;
+    then the shipped example runs (state "example"), which everyone sees."""
     out = []
-    for r in list_runs():
-        if not caller.sees(r.owner()):
-            continue
+    for r in [r for r in list_runs() if caller.sees(r.owner())] + (example_runs() if examples else []):
         cfg = r.read_config() if r.config.exists() else {}
         view = cmp.load([r.path])[0] if r.config.exists() else None
         last = view.epochs[-1] if view and view.epochs else {}
-        out.append(RunInfo(r.name, r.state(), last.get("epoch", 0), cfg.get("epochs"), cfg.get("data"), cfg.get("ngf"),
+        out.append(RunInfo(r.name, "example" if r.is_example else r.state(), last.get("epoch", 0), cfg.get("epochs"), cfg.get("data"), cfg.get("ngf"),
                            cfg.get("ndf"), cfg.get("flip"), cfg.get("augment"),
                            view.first_alarm if view else None, view.best_fid if view else None))
     return out
@@ -185,14 +186,14 @@ def look(run: RunDir) -> RunSnapshot:
     epochs = [r for r in recs if r.get("kind") == "epoch"]
     cfg = run.read_config() if run.config.exists() else {}
     st = run.state()
-    text = f"**{run.name}** — {st}"
+    text = f"**{run.name}** — {st}" + (" (an example: read-only)" if run.is_example else "")
     if steps:
         last = steps[-1]
         total = cfg.get("steps_per_epoch", 0) * cfg.get("epochs", 0)
-        left = max(total - last["step"], 0) * cfg.get("batch_size", 1) / max(last["images_per_s"], 1e-9)
+        left = max(total - last["step"], 0) * cfg.get("batch_size", 1) / max(last.get("images_per_s", 0), 1e-9)
         eta = f", ETA {time.strftime('%H:%M:%S', time.gmtime(left))}" if st == "running" and total else ""
         text += (f" · epoch {last['epoch']}/{cfg.get('epochs', '?')} · step {last['step']}"
-                 f" · {last['images_per_s']:.0f} images/s{eta}")
+                 + (f" · {last['images_per_s']:.0f} images/s{eta}" if "images_per_s" in last else ""))
     fids = [(e["fid"], e["epoch"]) for e in epochs if e.get("fid") is not None]
     if fids:
         best, at = min(fids)
@@ -201,19 +202,25 @@ def look(run: RunDir) -> RunSnapshot:
         text += f" · {run.status().get('reason', '')}"
     samples = run.sample_paths()
     files = [p for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
-    return RunSnapshot(run.name, st, text, cfg, steps, epochs, alarm_text(epochs) if epochs else "No alarms yet.",
+    return RunSnapshot(run.name, st, text, cfg, steps, epochs, monitor.story(steps, epochs),
+                       alarm_text(epochs) if epochs else "No alarms yet.",
                        samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path)
 
 
+def _default_run(caller: Caller) -> RunDir | None:
+    """The caller's newest run, else the example of a healthy run (the bundled faces generator's)."""
+    return newest_run(caller) or next((r for r in example_runs() if r.name == EXAMPLE), None)
+
+
 def snapshot(caller: Caller, run: str | None = None) -> RunSnapshot | None:
-    """The caller's run now (the newest when none is named); None when the caller has no run."""
-    target = run_for(caller, run) if run else newest_run(caller)
+    """The caller's run now (the newest, else the example, when none is named)."""
+    target = run_for(caller, run) if run else _default_run(caller)
     return look(target) if target is not None else None
 
 
 def follow(caller: Caller, run: str | None = None, poll_s: float = 1.0) -> Iterator[RunSnapshot]:
     """Snapshots of the caller's run whenever its files change, until it ends."""
-    target = run_for(caller, run) if run else newest_run(caller)
+    target = run_for(caller, run) if run else _default_run(caller)
     if target is None:
         return
     seen = None

@@ -9,11 +9,20 @@ import gradio as gr
 import pandas as pd
 
 from .. import api
+from ..api.scoring import EXAMPLE_PAIR
 from . import common
 
 
 def refresh(request: gr.Request):
     return gr.update(choices=[r.name for r in api.runs(common.caller(request))])
+
+
+def on_load(request: gr.Request):
+    """The caller's runs to pick from; preselected, its two newest, else the shipped pair of the
+    blog's experiment (300 faces collapsing without augmentation, and the same run with it)."""
+    runs = api.runs(common.caller(request))
+    own = [r.name for r in runs if r.state != "example"]
+    return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(EXAMPLE_PAIR))
 
 
 @common.user_errors
@@ -24,8 +33,8 @@ def compare(runs, replay, request: gr.Request):
 
 
 def build(demo: gr.Blocks) -> None:
-    gr.Markdown("Pick two or more runs: the blog's experiment is the paper's widths without flips "
-                "against half the channels with flips.")
+    gr.Markdown("Pick two or more runs. Preselected until you have two of your own: the blog's experiment on "
+                "300 faces, which collapses without augmentation (left) and keeps its variety with it (right).")
     with gr.Row():
         picked = gr.Dropdown([], multiselect=True, label="Runs", scale=4, allow_custom_value=True)
         replay = gr.Checkbox(False, label="Ask today's monitor", scale=1,
@@ -36,5 +45,5 @@ def build(demo: gr.Blocks) -> None:
                        format="png")
     settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True)
     picked.focus(refresh, None, picked, api_visibility="private")
-    demo.load(refresh, None, picked, api_visibility="private")
+    demo.load(on_load, None, picked, api_visibility="private")
     go.click(compare, [picked, replay], [picture, settings, alarms], api_visibility="private")

@@ -74,17 +74,10 @@ def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 4
     Returns:
         The frames as one strip (PNG), the walk as a GIF (4x), and a line describing it.
     """
-    from ..images import grid as grid_of, to_pil
-    import numpy as np
-    import torch
-
     w = api.interpolate(common.caller(request), _gen(generator, generator_file, hub_id), seeds, frames, mode,
                         eval_mode=eval_mode)
-    x = torch.from_numpy(np.stack([np.asarray(f.convert("RGB")) for f in w.frames])).permute(0, 3, 1, 2)
-    strip = to_pil(grid_of(x, min(12, len(w.frames))))
-    big = [f.resize((f.width * 4, f.height * 4), resample=0) for f in w.frames]
-    return (common.file_data(common.png(strip, "frames.png")), common.file_data(common.gif(big, "walk.gif")),
-            w.text)
+    return common.file_data(common.png(w.strip(), "frames.png")), common.file_data(common.gif(w.big(), "walk.gif")), \
+        w.text
 
 
 @common.gpu

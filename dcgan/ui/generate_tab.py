@@ -22,7 +22,7 @@ UPLOAD, HUB = "upload", "hub"
 
 
 def generator_choices(request: gr.Request | None = None) -> list[tuple[str, str]]:
-    runs = [(f"Run: {r.name}", r.name) for r in api.runs(common.caller(request)) if r.epoch > 0]
+    runs = [(f"Run: {r.name}", r.name) for r in api.runs(common.caller(request), examples=False) if r.epoch > 0]
     return BUNDLED + runs + [("Uploaded file", UPLOAD), ("Hugging Face Hub id", HUB)]
 
 
@@ -59,17 +59,10 @@ def grid(choice, upload, hub_id, seed, n, eval_mode, request: gr.Request):
 @common.gpu
 @common.user_errors
 def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Request):
-    from ..images import grid as grid_of, to_pil
-    import numpy as np
-    import torch
-
     w = api.interpolate(common.caller(request), checkpoint(choice, upload, hub_id), seeds, frames, mode,
                         eval_mode=eval_mode)
-    x = torch.from_numpy(np.stack([np.asarray(f.convert("RGB")) for f in w.frames])).permute(0, 3, 1, 2)
-    strip = to_pil(grid_of(x, min(12, len(w.frames))))
-    big = [f.resize((f.width * 4, f.height * 4), resample=0) for f in w.frames]
-    first = big[0]
-    return common.png(strip, "frames.png"), common.gif(big, "walk.gif"), 0.0, common.png(first, "at_t.png"), w.text
+    big = w.big()
+    return common.png(w.strip(), "frames.png"), common.gif(big, "walk.gif"), 0.0, common.png(big[0], "at_t.png"), w.text
 
 
 @common.gpu

@@ -13,6 +13,7 @@ import gradio as gr
 import torch
 
 from .. import api
+from ..api.training import EXAMPLE
 from ..config import TrainConfig
 from . import common, compare_view, live, settings_form
 
@@ -157,11 +158,12 @@ def _build_run(demo: gr.Blocks) -> None:
      .then(form_for, [run_name, names_state], widgets, api_visibility="private"))
 
     def on_load(request: gr.Request):
-        choices = run_choices(request)
-        return gr.update(choices=choices, value=choices[0] if choices else None)
+        runs = api.runs(common.caller(request))
+        own = [r.name for r in runs if r.state != "example"]
+        return gr.update(choices=[r.name for r in runs], value=own[0] if own else EXAMPLE)
 
-    # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one) and
-    # shows its settings in the form
+    # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
+    # the example of a healthy run when there is none yet, and shows its settings in the form
     (demo.load(on_load, None, run_name, api_visibility="private")
      .then(form_for, [run_name, names_state], widgets, api_visibility="private")
      .then(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private"))
