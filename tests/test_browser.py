@@ -64,3 +64,83 @@ def test_tabs_and_a_generation_in_chromium(url, tmp_path):
         browser.close()
     for name in ("1-generate", "2-walk", "3-train", "4-evaluate"):
         assert (shots / f"{name}.png").stat().st_size > 10_000
+
+
+# every element that scrolls sideways: overflow-x auto/scroll (or a page wider than the window),
+# content wider than its box; tables may scroll
+SIDEWAYS = """() => {
+  const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 2) out.push('the page itself');
+  for (const el of document.querySelectorAll('*')) {
+    const ox = getComputedStyle(el).overflowX;
+    if ((ox === 'auto' || ox === 'scroll') && el.scrollWidth > el.clientWidth + 2 && el.clientWidth > 0
+        && !el.closest('table') && !el.querySelector(':scope > table') && !el.closest('.table-wrap')
+        && !el.closest('[class*="table"]') && !el.closest('pre') && !el.closest('code')) {
+      out.push(`${el.tagName}.${el.className}`.slice(0, 120) + ` ${el.scrollWidth}>${el.clientWidth} "${(el.innerText || "").slice(0, 40)}"`);
+    }
+  }
+  return out;
+}"""
+
+
+def open_tab(page, name: str) -> None:
+    """Click a tab; on a narrow screen Gradio folds the last tabs into a "⋯" menu first."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    for more in page.get_by_role("button", name="More tabs").all():
+        if more.is_visible():
+            more.click()
+            items = [b for b in page.get_by_role("button", name=name, exact=True).all() if b.is_visible()]
+            if items:
+                items[0].click()
+                return
+            more.click()  # close it again
+    raise AssertionError(f"tab {name} not reachable")
+
+
+@pytest.mark.parametrize("width, height", [(1400, 1000), (390, 844)])
+def test_first_minute_pictures_first_example_run_and_nothing_scrolls_sideways(url, tmp_path, width, height):
+    """A fresh app with no runs: the first screen shows faces without a click; Train shows the shipped
+    example run; Compare has the blog's pair; no panel of any tab scrolls sideways at either width."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    tag = f"{width}x{height}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(url, wait_until="domcontentloaded")
+        grid = page.locator("img[src*='grid.png']").first
+        grid.wait_for(timeout=60_000)
+        box = grid.bounding_box()
+        assert box and box["y"] < height and box["height"] > 100, box  # on the first screen, not below it
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(shots / f"first-screen-{tag}.png"))
+        problems = {"Generate": page.evaluate(SIDEWAYS)}
+        for sub in ("Walk", "Directions", "Arithmetic"):
+            open_tab(page, sub)
+            page.wait_for_timeout(300)
+            problems[sub] = page.evaluate(SIDEWAYS)
+
+        open_tab(page, "Train")
+        page.get_by_text("example-faces").first.wait_for(timeout=60_000)
+        page.get_by_text("No alarms now.").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / f"train-example-{tag}.png"), full_page=True)
+        problems["Train"] = page.evaluate(SIDEWAYS)
+
+        open_tab(page, "Compare runs")
+        page.get_by_role("button", name="Compare", exact=True).click()
+        page.get_by_text("first alarm at epoch 107").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(shots / f"compare-example-{tag}.png"), full_page=True)
+        problems["Compare"] = page.evaluate(SIDEWAYS)
+
+        open_tab(page, "Evaluate")
+        page.get_by_role("button", name="Compute FID").wait_for()
+        problems["Evaluate"] = page.evaluate(SIDEWAYS)
+        browser.close()
+    assert not any(problems.values()), problems

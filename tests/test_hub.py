@@ -197,13 +197,16 @@ def test_bundled_generators_load_offline_and_are_varied(name, dataset):
     assert (folder / "progress.gif").exists() and (folder / "samples.png").exists()
 
 
-def test_app_push_uses_the_visitors_token_never_the_servers(tiny_run, monkeypatch):
-    import gradio as gr
-
-    from dcgan.ui import train_tab
+def test_push_uses_the_visitors_token_never_the_servers(tiny_run, monkeypatch):
+    from dcgan import api
+    from dcgan.errors import UserError
+    from dcgan.runs import RunDir
 
     monkeypatch.setenv("DCGAN_RUNS_DIR", str(tiny_run.parent))
     monkeypatch.setenv("HF_TOKEN", "hf_server_owner_token")
+    run = RunDir(tiny_run)
+    run.write_json(run.request, {"config": {}, "owner": "visitor"})
+    visitor = api.Caller(owner="visitor", trusted=False)
     used = {}
 
     def create_repo(self, repo_id, **kw):
@@ -212,12 +215,11 @@ def test_app_push_uses_the_visitors_token_never_the_servers(tiny_run, monkeypatc
 
     monkeypatch.setattr("huggingface_hub.HfApi.create_repo", create_repo)
     monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: None)
-    with pytest.raises(gr.Error, match="sign in"):
-        train_tab.push_as_visitor(tiny_run.name, "visitor/tiny", False, None)
+    with pytest.raises(UserError, match="sign in"):
+        api.push(visitor, tiny_run.name, "visitor/tiny")
     assert "token" not in used
-    token = gr.OAuthToken(token="hf_visitor_token", scope="write-repos", expires_at=0)
-    assert "Pushed" in train_tab.push_as_visitor(tiny_run.name, "visitor/tiny", False, token)
+    assert api.push(visitor, tiny_run.name, "visitor/tiny", token="hf_visitor_token").url.endswith("visitor/tiny")
     assert used["token"] == "hf_visitor_token"
     # on one's own machine the local login is the right one
-    assert "Pushed" in train_tab.push_locally(tiny_run.name, "owner/tiny", False)
+    assert api.push(api.LOCAL, tiny_run.name, "owner/tiny").repo_id == "owner/tiny"
     assert used["token"] == "hf_server_owner_token"

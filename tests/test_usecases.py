@@ -216,3 +216,13 @@ def test_the_story_names_the_early_stall_and_a_recovery():
     epochs = [{"epoch": 3, "alarms": [{"kind": "lost_variety"}]}, {"epoch": 9, "diversity_ratio": 0.8, "alarms": []}]
     assert monitor.story(healthy, epochs).startswith("Recovered: alarms fired at epoch 3")
     assert monitor.story(healthy, epochs[1:]).startswith("Healthy")
+
+
+def test_directions_are_computed_once_in_the_background():
+    from dcgan.api import sampling
+
+    g = sampling.model(LOCAL, "emoji")
+    sampling.warm_directions(LOCAL, "emoji").join(timeout=120)
+    assert g in sampling._directions  # noqa: SLF001 - the cache itself is what this test is about
+    first = api.directions(LOCAL, "emoji", amounts=(1, 0, 0, 0, 0)).image
+    assert first.size == (256, 256)

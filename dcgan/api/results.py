@@ -62,6 +62,7 @@ class RunSnapshot:
     gif: Path | None
     files: list[Path]  # what may be downloaded: checkpoint, generator, GIF
     path: Path  # the run directory (for the app's own drawing; never sent to a visitor)
+    example: bool = False  # a shipped example run: read-only
 
     def to_dict(self) -> dict:
         last = self.steps[-1] if self.steps else {}

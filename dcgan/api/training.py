@@ -204,7 +204,8 @@ def look(run: RunDir) -> RunSnapshot:
     files = [p for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
     return RunSnapshot(run.name, st, text, cfg, steps, epochs, monitor.story(steps, epochs),
                        alarm_text(epochs) if epochs else "No alarms yet.",
-                       samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path)
+                       samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path,
+                       run.is_example)
 
 
 def _default_run(caller: Caller) -> RunDir | None:

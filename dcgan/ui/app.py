@@ -15,6 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
+from .. import api  # noqa: E402
 from ..runs import runs_root  # noqa: E402
 from . import common, endpoints, evaluate_tab, generate_tab, train_tab  # noqa: E402
 
@@ -27,6 +28,8 @@ def build_app() -> gr.Blocks:
     # many small requests, each on one core, beat a few on all cores; the training worker keeps
     # its hands off one core (worker.py), so generation is never starved by a running training
     torch.set_num_threads(int(os.environ.get("DCGAN_APP_THREADS", "1")))
+    for name in ("demo", "emoji"):  # the bundled generators' directions, off the request path: no cold first drag
+        api.warm_directions(api.LOCAL, name)
     with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         endpoints.register()  # first, so the public names are theirs (page events are private)
         gr.Markdown(INTRO)

@@ -94,6 +94,23 @@ def user_errors(fn):
     return wrapped
 
 
+def page_event(fn):
+    """A page event: a user's mistake is a toast in one line and the outputs stay as they were
+    (gr.skip), rather than an error badge over a wiped picture; bugs as in user_errors."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error as e:
+            gr.Warning(str(e.message if hasattr(e, "message") else e))
+        except UserError as e:
+            gr.Warning(" ".join(str(e).split()))
+        return gr.skip()
+
+    return user_errors(wrapped)
+
+
 # ---------------------------------------------------------------- files in
 
 def upload(value) -> Upload | None:

@@ -25,7 +25,7 @@ def on_load(request: gr.Request):
     return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(EXAMPLE_PAIR))
 
 
-@common.user_errors
+@common.page_event
 def compare(runs, replay, request: gr.Request):
     c = api.compare(common.caller(request), runs, out=common.out_path("compare.png"), replay=replay)
     table = pd.DataFrame([[k, *map(str, vals)] for k, vals in c.differing], columns=["setting", *c.runs])
@@ -36,10 +36,9 @@ def build(demo: gr.Blocks) -> None:
     gr.Markdown("Pick two or more runs. Preselected until you have two of your own: the blog's experiment on "
                 "300 faces, which collapses without augmentation (left) and keeps its variety with it (right).")
     with gr.Row():
-        picked = gr.Dropdown([], multiselect=True, label="Runs", scale=4, allow_custom_value=True)
-        replay = gr.Checkbox(False, label="Ask today's monitor", scale=1,
-                             info="re-judge older runs with the current alarm rules")
-        go = gr.Button("Compare", variant="primary", scale=1)
+        picked = gr.Dropdown([], multiselect=True, label="Runs", scale=4, allow_custom_value=True, min_width=260)
+        go = gr.Button("Compare", variant="primary", scale=1, min_width=140)
+    replay = gr.Checkbox(False, label="Ask today's monitor", info="re-judge older runs with the current alarm rules")
     alarms = gr.Markdown()
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
                        format="png")

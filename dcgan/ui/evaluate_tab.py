@@ -33,7 +33,7 @@ def run_choices(request: gr.Request):
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
           resize, fid_inf, image_size, pr_features, request: gr.Request, progress=gr.Progress()):
     real, real_up = real_kind, []

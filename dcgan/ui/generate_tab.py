@@ -14,9 +14,8 @@ from .. import api
 from ..api.sampling import MAX_FRAMES, MAX_GRID, N_DIRECTIONS
 from . import common
 
-EVAL_INFO = ("On: BatchNorm uses the running statistics learned in training, so each image depends "
-             "only on its own latent (reproducible). Off: statistics of the current batch, as during "
-             "training; images then change with what else is in the batch.")
+EVAL_INFO = ("on: each image depends only on its own latent (BatchNorm's running statistics); "
+             "off: on the whole batch, as in training")
 BUNDLED = [("Bundled faces generator (demo)", "demo"), ("Bundled emoji generator", "emoji")]
 UPLOAD, HUB = "upload", "hub"
 
@@ -49,7 +48,7 @@ def seeds_text(g, cols: int) -> str:
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def grid(choice, upload, hub_id, seed, n, eval_mode, request: gr.Request):
     g = api.generate(common.caller(request), checkpoint(choice, upload, hub_id), seed, n, eval_mode)
     cols = max(1, round(len(g.seeds) ** 0.5))
@@ -57,7 +56,7 @@ def grid(choice, upload, hub_id, seed, n, eval_mode, request: gr.Request):
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Request):
     w = api.interpolate(common.caller(request), checkpoint(choice, upload, hub_id), seeds, frames, mode,
                         eval_mode=eval_mode)
@@ -66,14 +65,14 @@ def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Req
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def scrub(choice, upload, hub_id, seeds, t, mode, eval_mode, request: gr.Request):
     p = api.scrub(common.caller(request), checkpoint(choice, upload, hub_id), seeds, t, mode, eval_mode)
     return common.png(p.image, "at_t.png")
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, request: gr.Request):
     p = api.directions(common.caller(request), checkpoint(choice, upload, hub_id), seed, (d1, d2, d3, d4, d5),
                        eval_mode)
@@ -81,7 +80,7 @@ def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, request: g
 
 
 @common.gpu
-@common.user_errors
+@common.page_event
 def arithmetic(choice, upload, hub_id, a, b, c, eval_mode, request: gr.Request):
     r = api.arithmetic(common.caller(request), checkpoint(choice, upload, hub_id), a, b, c, eval_mode)
     return tuple(common.png(im, f"{i}.png") for i, im in enumerate(r.images))

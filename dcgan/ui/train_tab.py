@@ -40,7 +40,7 @@ def run_choices(request: gr.Request | None) -> list[str]:
 def start_event(form: dict, data, files, hub_dataset, half):
     """The Start button's function: Gradio hands it {component: value} of every input."""
 
-    @common.user_errors
+    @common.page_event
     def start(values: dict, request: gr.Request, progress=gr.Progress()):
         settings = settings_form.values(TrainConfig, list(form), [values[w] for w in form.values()])
         choice = values[data]
@@ -60,27 +60,28 @@ def start_event(form: dict, data, files, hub_dataset, half):
     return start
 
 
-@common.user_errors
+@common.page_event
 def stop(run: str | None = None, request: gr.Request = None) -> str:
     return api.stop(common.caller(request)).note
 
 
-@common.user_errors
+@common.page_event
 def resume(run: str | None, epochs, request: gr.Request = None):
     r = api.resume(common.caller(request), run or None, epochs)
     return r.note, gr.update(value=r.run)
 
 
-@common.user_errors
+@common.page_event
 def form_for(run: str | None, names: list[str], request: gr.Request = None) -> list:
-    """The form's values of the followed run (defaults when there is none)."""
+    """The form's values of the followed run, and "half channels" off (the run's widths are in the
+    form already); an example run leaves the form at the paper's defaults."""
     s = api.snapshot(common.caller(request), run or None)
-    if s is None or not s.config:
-        return [gr.update() for _ in names]
-    return settings_form.from_config(s.config, names)
+    if s is None or not s.config or s.example:
+        return [gr.update() for _ in names] + [gr.update()]
+    return settings_form.from_config(s.config, names) + [False]
 
 
-@common.user_errors
+@common.page_event
 def push(run: str | None, repo_id: str, private: bool, request: gr.Request = None,
          oauth_token: gr.OAuthToken | None = None) -> str:
     p = api.push(common.caller(request), run or "", repo_id, private,
@@ -88,7 +89,7 @@ def push(run: str | None, repo_id: str, private: bool, request: gr.Request = Non
     return f"Pushed **{p.run}** to [{p.repo_id}]({p.url})."
 
 
-@common.user_errors
+@common.page_event
 def architecture(size, half, grayscale) -> str:
     return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half).markdown
 
@@ -155,7 +156,7 @@ def _build_run(demo: gr.Blocks) -> None:
     push_btn.click(push, [run_name, repo_id, private], pushed, api_visibility="private")
     run_name.focus(refresh_runs, None, run_name, api_visibility="private")
     (run_name.input(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private")
-     .then(form_for, [run_name, names_state], widgets, api_visibility="private"))
+     .then(form_for, [run_name, names_state], widgets + [half], api_visibility="private"))
 
     def on_load(request: gr.Request):
         runs = api.runs(common.caller(request))
@@ -165,5 +166,5 @@ def _build_run(demo: gr.Blocks) -> None:
     # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
     # the example of a healthy run when there is none yet, and shows its settings in the form
     (demo.load(on_load, None, run_name, api_visibility="private")
-     .then(form_for, [run_name, names_state], widgets, api_visibility="private")
+     .then(form_for, [run_name, names_state], widgets + [half], api_visibility="private")
      .then(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private"))
