@@ -127,7 +127,7 @@ def main(argv=None) -> dict:
             before = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             training = None
             if not a.no_training:
-                note, training = c.predict(data="emoji", epochs=1000, batch_size=64, half=True, device="cpu",
+                note, training, _ = c.predict(data="emoji", epochs=1000, batch_size=64, half=True, device="cpu",
                                            max_images=256, api_name="/train")
             result = load(url, a.clients, a.calls, a.download)
             if training:

@@ -80,7 +80,7 @@ def test_train_returns_a_name_to_follow_and_two_runs_compare(app, tmp_path):
     files = [handle_file(str(f)) for f in make_images(tmp_path / "imgs", 16, size=32)]
     names = []
     for flip in (False, True):  # the blog's pair in miniature: no flips vs flips
-        note, name = client.predict(files=files, epochs=2, batch_size=8, image_size=32, half=True, flip=flip,
+        note, name, _ = client.predict(files=files, epochs=2, batch_size=8, image_size=32, half=True, flip=flip,
                                     device="cpu", api_name="/train")
         assert name in note and (runs_dir / name).is_dir()
         last = client.predict(name, api_name="/follow")  # streams until the run ends; the last update

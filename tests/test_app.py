@@ -76,7 +76,7 @@ def test_train_by_short_values_follow_stop_resume_one_at_a_time(app, tmp_path):
     from dcgan.runs import RunDir, load_checkpoint
 
     client, runs = app
-    note, run = client.predict(data="faces", epochs=1000, max_images=32, batch_size=8, image_size=32, half=True,
+    note, run, _ = client.predict(data="faces", epochs=1000, max_images=32, batch_size=8, image_size=32, half=True,
                                device="cpu", api_name="/train")
     assert "Started" in note and "32 images" in note
     seen = _follow_until(client, run, lambda o: o[2] is not None and o[1]["step"] > 0)

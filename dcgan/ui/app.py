@@ -33,12 +33,15 @@ def build_app() -> gr.Blocks:
     with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         endpoints.register()  # first, so the public names are theirs (page events are private)
         gr.Markdown(INTRO)
+        # who this browser is, in public mode: a key kept in the browser, so a reload or a second tab
+        # re-attaches to the visitor's runs (made at the first Start; unused on one's own machine)
+        key = gr.BrowserState("", storage_key="dcgan-studio-visitor")
         with gr.Tab("Generate"):
-            generate_tab.build(demo)
+            generate_tab.build(demo, key)
         with gr.Tab("Train"):
-            train_tab.build(demo)
+            train_tab.build(demo, key)
         with gr.Tab("Evaluate"):
-            evaluate_tab.build(demo)
+            evaluate_tab.build(demo, key)
     demo.queue(default_concurrency_limit=4)
     return demo
 

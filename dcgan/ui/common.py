@@ -13,9 +13,12 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
 import os
+import re
+import secrets
 import tempfile
 import threading
 import time
@@ -45,12 +48,30 @@ def public_mode() -> bool:
     return bool(os.environ.get("SPACE_ID")) or os.environ.get("DCGAN_PUBLIC", "") not in ("", "0")
 
 
-def caller(request: gr.Request | None = None) -> Caller:
-    """Who is asking. Off public mode, the machine's own user (LOCAL)."""
+KEY_CHARS = re.compile(r"^[A-Za-z0-9_-]{22,128}$")  # what new_key makes: >= 128 random bits, URL-safe
+
+
+def new_key() -> str:
+    """A visitor's key: 192 random bits, kept in the visitor's browser (gr.BrowserState) or script."""
+    return secrets.token_urlsafe(24)
+
+
+def caller(request: gr.Request | None = None, key: str | None = None) -> Caller:
+    """Who is asking. Off public mode, the machine's own user (LOCAL). In public mode the signed-in
+    Hugging Face user, else the holder of `key` (runs record only a hash of it), else a stranger
+    who owns nothing."""
     if not public_mode():
         return LOCAL
     user = getattr(request, "username", None) if request is not None else None
-    return Caller(owner=f"hf:{user}" if user else "anonymous", trusted=False)
+    if user:
+        return Caller(owner=f"hf:{user}", trusted=False)
+    if key and KEY_CHARS.match(str(key)):
+        return Caller(owner="key:" + hashlib.sha256(str(key).encode()).hexdigest()[:32], trusted=False)
+    return Caller(owner="nobody:" + new_key(), trusted=False)
+
+
+def signed_in(request: gr.Request | None) -> bool:
+    return bool(getattr(request, "username", None)) if request is not None else False
 
 
 def gpu(fn):

@@ -13,26 +13,26 @@ from ..api.scoring import EXAMPLE_PAIR
 from . import common
 
 
-def refresh(request: gr.Request):
-    return gr.update(choices=[r.name for r in api.runs(common.caller(request))])
+def refresh(key, request: gr.Request):
+    return gr.update(choices=[r.name for r in api.runs(common.caller(request, key))])
 
 
-def on_load(request: gr.Request):
+def on_load(key, request: gr.Request):
     """The caller's runs to pick from; preselected, its two newest, else the shipped pair of the
     blog's experiment (300 faces collapsing without augmentation, and the same run with it)."""
-    runs = api.runs(common.caller(request))
+    runs = api.runs(common.caller(request, key))
     own = [r.name for r in runs if r.state != "example"]
     return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(EXAMPLE_PAIR))
 
 
 @common.page_event
-def compare(runs, replay, request: gr.Request):
-    c = api.compare(common.caller(request), runs, out=common.out_path("compare.png"), replay=replay)
+def compare(runs, replay, key, request: gr.Request):
+    c = api.compare(common.caller(request, key), runs, out=common.out_path("compare.png"), replay=replay)
     table = pd.DataFrame([[k, *map(str, vals)] for k, vals in c.differing], columns=["setting", *c.runs])
     return str(c.picture), table, "\n".join(f"- {line}" for line in c.lines)
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     gr.Markdown("Pick two or more runs. Preselected until you have two of your own: the blog's experiment on "
                 "300 faces, which collapses without augmentation (left) and keeps its variety with it (right).")
     with gr.Row():
@@ -43,6 +43,6 @@ def build(demo: gr.Blocks) -> None:
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
                        format="png")
     settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True)
-    picked.focus(refresh, None, picked, api_visibility="private")
-    demo.load(on_load, None, picked, api_visibility="private")
-    go.click(compare, [picked, replay], [picture, settings, alarms], api_visibility="private")
+    picked.focus(refresh, key, picked, api_visibility="private")
+    demo.load(on_load, key, picked, api_visibility="private")
+    go.click(compare, [picked, replay, key], [picture, settings, alarms], api_visibility="private")

@@ -37,7 +37,7 @@ def _gen(generator: str, generator_file, hub_id: str | None):
 @common.user_errors
 def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
              generator_file: FileData | None = None, hub_id: str | None = None,
-             request: gr.Request = None) -> tuple[FileData, str]:
+             key: str | None = None, request: gr.Request = None) -> tuple[FileData, str]:
     """Sample a grid of images from a DCGAN generator; tile i is drawn from latent seed + i alone.
 
     Args:
@@ -47,11 +47,12 @@ def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: boo
         eval_mode: use BatchNorm's running statistics (each image depends only on its own seed).
         generator_file: an uploaded .safetensors or .pt generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator (kept for older scripts).
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The grid as one PNG, and a line saying its size and seeds.
     """
-    g = api.generate(common.caller(request), _gen(generator, generator_file, hub_id), seed, n, eval_mode)
+    g = api.generate(common.caller(request, key), _gen(generator, generator_file, hub_id), seed, n, eval_mode)
     return common.file_data(common.png(g.image, "grid.png")), g.text
 
 
@@ -59,7 +60,7 @@ def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: boo
 @common.user_errors
 def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 48, mode: Mode = "slerp",
                 eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
-                request: gr.Request = None) -> tuple[FileData, FileData, str]:
+                key: str | None = None, request: gr.Request = None) -> tuple[FileData, FileData, str]:
     """Walk through the latent space from keyframe to keyframe: a strip of frames and an animated GIF.
 
     Args:
@@ -70,11 +71,12 @@ def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 4
         eval_mode: use BatchNorm's running statistics.
         generator_file: an uploaded .safetensors or .pt generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The frames as one strip (PNG), the walk as a GIF (4x), and a line describing it.
     """
-    w = api.interpolate(common.caller(request), _gen(generator, generator_file, hub_id), seeds, frames, mode,
+    w = api.interpolate(common.caller(request, key), _gen(generator, generator_file, hub_id), seeds, frames, mode,
                         eval_mode=eval_mode)
     return common.file_data(common.png(w.strip(), "frames.png")), common.file_data(common.gif(w.big(), "walk.gif")), \
         w.text
@@ -84,7 +86,7 @@ def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 4
 @common.user_errors
 def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode: Mode = "slerp",
           eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
-          request: gr.Request = None) -> FileData:
+          key: str | None = None, request: gr.Request = None) -> FileData:
     """The image at position t along a keyframe walk (what the page's scrub slider shows), at 4x.
 
     Args:
@@ -95,11 +97,12 @@ def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode:
         eval_mode: use BatchNorm's running statistics.
         generator_file: an uploaded generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The image at t (PNG, 4x).
     """
-    p = api.scrub(common.caller(request), _gen(generator, generator_file, hub_id), seeds, t, mode, eval_mode)
+    p = api.scrub(common.caller(request, key), _gen(generator, generator_file, hub_id), seeds, t, mode, eval_mode)
     return common.file_data(common.png(p.image, "at_t.png"))
 
 
@@ -108,7 +111,7 @@ def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode:
 def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, direction_1: float = 0.0,
                direction_2: float = 0.0, direction_3: float = 0.0, direction_4: float = 0.0,
                direction_5: float = 0.0, generator_file: FileData | None = None, hub_id: str | None = None,
-               request: gr.Request = None) -> tuple[FileData, str]:
+               key: str | None = None, request: gr.Request = None) -> tuple[FileData, str]:
     """Move one latent along the generator's five principal directions (as GANSpace finds them).
 
     Args:
@@ -122,11 +125,12 @@ def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, d
         direction_5: amount along the fifth direction, -2 to 2.
         generator_file: an uploaded generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The moved latent's image (PNG, 4x) and a line saying how it was moved.
     """
-    p = api.directions(common.caller(request), _gen(generator, generator_file, hub_id), seed,
+    p = api.directions(common.caller(request, key), _gen(generator, generator_file, hub_id), seed,
                        (direction_1, direction_2, direction_3, direction_4, direction_5), eval_mode)
     return common.file_data(common.png(p.image, "moved.png")), p.text
 
@@ -135,6 +139,7 @@ def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, d
 @common.user_errors
 def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: str = "7 8 9",
                eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
+               key: str | None = None,
                request: gr.Request = None) -> tuple[FileData, FileData, FileData, FileData]:
     """Vector arithmetic in latent space, as in the paper's Figure 7: mean(A) − mean(B) + mean(C).
 
@@ -146,11 +151,12 @@ def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: s
         eval_mode: use BatchNorm's running statistics.
         generator_file: an uploaded generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         Four PNGs: the means of A, B and C, and A − B + C.
     """
-    r = api.arithmetic(common.caller(request), _gen(generator, generator_file, hub_id), a, b, c, eval_mode)
+    r = api.arithmetic(common.caller(request, key), _gen(generator, generator_file, hub_id), a, b, c, eval_mode)
     names = ("mean_A.png", "mean_B.png", "mean_C.png", "A-B+C.png")
     return tuple(common.file_data(common.png(im, name)) for im, name in zip(r.images, names))
 
@@ -177,75 +183,84 @@ def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale
 
 
 @common.user_errors
-def stop(run: str | None = None, request: gr.Request = None) -> str:
+def stop(run: str | None = None, key: str | None = None, request: gr.Request = None) -> str:
     """Stop your running training; it saves a checkpoint first and can be resumed.
 
     Args:
         run: the run to stop (as /train returned it); empty stops whichever of yours is running.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         What happened, in one sentence.
     """
-    return api.stop(common.caller(request), run or None).note
+    return api.stop(common.caller(request, key), run or None).note
 
 
 @common.user_errors
-def resume(run: str | None = None, epochs: int | None = None, request: gr.Request = None) -> tuple[str, str]:
+def resume(run: str | None = None, epochs: int | None = None, key: str | None = None,
+           request: gr.Request = None) -> tuple[str, str]:
     """Continue a stopped, finished or interrupted run of yours until it has trained `epochs` epochs in total.
 
     Args:
         run: the run's name; empty resumes your newest run.
         epochs: the total number of epochs to reach; empty keeps what the run asked for.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         A note, and the run's name (pass it to /follow).
     """
-    r = api.resume(common.caller(request), run or None, epochs if epochs not in ("", None) else None)
+    r = api.resume(common.caller(request, key), run or None, epochs if epochs not in ("", None) else None)
     return r.note, r.run
 
 
 @common.user_errors
-def runs(request: gr.Request = None) -> list[dict]:
-    """Your training runs, newest first.
+def runs(key: str | None = None, request: gr.Request = None) -> list[dict]:
+    """Your training runs, newest first, then the shipped example runs (read-only, everyone's).
+
+    Args:
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         One record per run: name, state (running, finished, stopped, failed, interrupted, new), epoch
         reached, epochs asked for, data, widths, flips, augmentation, the first alarm and the best FID.
     """
-    return [r.to_dict() for r in api.runs(common.caller(request))]
+    return [r.to_dict() for r in api.runs(common.caller(request, key))]
 
 
 @common.user_errors
-def follow(run: str | None = None, request: gr.Request = None) -> tuple[str, dict, FileData | None, FileData | None]:
+def follow(run: str | None = None, key: str | None = None,
+           request: gr.Request = None) -> tuple[str, dict, FileData | None, FileData | None]:
     """Follow a training run live, until it ends: its status, newest numbers, newest grid and GIF.
 
     Args:
         run: the run's name (as /train returns it); empty follows your newest run.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         A stream of updates: the status line, the newest step and epoch records with the alarms, the
         newest fixed-noise grid (PNG) and the progress GIF.
     """
     # a generator: each update has the annotated shape (Gradio reads the schema from the return hint)
-    for s in api.follow(common.caller(request), run or None):
+    for s in api.follow(common.caller(request, key), run or None):
         yield (s.text, s.to_dict(), common.file_data(s.grid), common.file_data(s.gif))
 
 
 @common.user_errors
 def compare(runs: list[str] | None = None, replay_alarms: bool = False,
-            request: gr.Request = None) -> tuple[FileData, str, dict]:
+            key: str | None = None, request: gr.Request = None) -> tuple[FileData, str, dict]:
     """Put two or more of your runs side by side: losses, D(x) and D(G(z)), sample diversity and FID
     overlaid on one step axis, each run's newest grid, the settings that differ, and the first alarms.
 
     Args:
         runs: names of two to eight runs; empty compares your two newest runs.
         replay_alarms: judge the runs with today's monitor instead of the alarms recorded while they trained.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The comparison picture (PNG), one line per run (state, first alarm), and the differing settings.
     """
     out = common.out_path("compare.png")
-    c = api.compare(common.caller(request), runs, out=out, replay=replay_alarms)
+    c = api.compare(common.caller(request, key), runs, out=out, replay=replay_alarms)
     return common.file_data(c.picture), "\n".join(c.lines), dict(c.differing)
 
 
@@ -255,7 +270,8 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
         resize: Literal["legacy", "clean"] = "legacy", image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
         fid_inf: bool = False, pr_features: Literal["inception", "vgg16"] = "inception",
         real_files: list[FileData] | None = None, fake_files: list[FileData] | None = None,
-        generator_file: FileData | None = None, request: gr.Request = None) -> tuple[str, dict]:
+        generator_file: FileData | None = None, key: str | None = None,
+        request: gr.Request = None) -> tuple[str, dict]:
     """FID between real and generated images, with its mean and covariance terms, KID, precision/recall,
     the protocol and honest warnings (and FID∞ when asked).
 
@@ -271,13 +287,14 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
         real_files: real images or one .zip, instead of real.
         fake_files: generated images or one .zip, instead of a generator.
         generator_file: an uploaded .safetensors or .pt generator, instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The report as Markdown and as JSON (fid, fid_mean_term, fid_cov_term, fid_inf, kid_mean, kid_std,
         precision, recall, n_a, n_b, protocol, warnings).
     """
     fake_up = common.uploads(fake_files)
-    r = api.fid(common.caller(request), real, _gen(generator, generator_file, None),
+    r = api.fid(common.caller(request, key), real, _gen(generator, generator_file, None),
                 real_uploads=common.uploads(real_files), generated_uploads=fake_up, n=n, dims=dims, resize=resize,
                 image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, batch_size=32)
     return r.markdown, r.report.to_dict()
@@ -285,7 +302,7 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
 
 @common.user_errors
 def push(run: str | None = None, repo_id: str | None = None, private: bool = False,
-         request: gr.Request = None, oauth_token: gr.OAuthToken | None = None) -> str:
+         key: str | None = None, request: gr.Request = None, oauth_token: gr.OAuthToken | None = None) -> str:
     """Push one of your runs (generator, samples, GIF and model card) to the Hugging Face Hub. On your
     own machine it uses this machine's login; on a Space, your own sign-in, never the server's.
 
@@ -293,11 +310,12 @@ def push(run: str | None = None, repo_id: str | None = None, private: bool = Fal
         run: the run to push.
         repo_id: USER/NAME of the model repository to create or update.
         private: make the repository private.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         A line with the repository's URL.
     """
-    p = api.push(common.caller(request), run or "", repo_id or "", private,
+    p = api.push(common.caller(request, key), run or "", repo_id or "", private,
                  token=oauth_token.token if oauth_token is not None else None)
     return f"Pushed **{p.run}** to [{p.repo_id}]({p.url})."
 

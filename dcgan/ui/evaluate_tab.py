@@ -28,14 +28,14 @@ def weights_note() -> str:
         return f"⚠️ {e} On a machine with internet access they are downloaded on first use."
 
 
-def run_choices(request: gr.Request):
-    return gr.update(choices=[r.name for r in api.runs(common.caller(request))])
+def run_choices(key, request: gr.Request):
+    return gr.update(choices=[r.name for r in api.runs(common.caller(request, key))])
 
 
 @common.gpu
 @common.page_event
 def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
-          resize, fid_inf, image_size, pr_features, request: gr.Request, progress=gr.Progress()):
+          resize, fid_inf, image_size, pr_features, key, request: gr.Request, progress=gr.Progress()):
     real, real_up = real_kind, []
     if real_kind == "run":
         if not real_run:
@@ -51,7 +51,7 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
     if fake_kind == "upload" and not fake_up:
         raise gr.Error("upload generated images (or one .zip) for this side")
     try:
-        r = api.fid(common.caller(request), real, checkpoint(choice, gen_upload, gen_hub), real_uploads=real_up,
+        r = api.fid(common.caller(request, key), real, checkpoint(choice, gen_upload, gen_hub), real_uploads=real_up,
                     generated_uploads=fake_up, n=n, dims=dims, resize=resize, image_size=image_size,
                     fid_inf=fid_inf, pr_features=pr_features, batch_size=32, previews=True,
                     progress=lambda f, what: progress(f, desc=what))
@@ -64,7 +64,7 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
     return r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     gr.Markdown(weights_note())
     with gr.Row():
         with gr.Column():
@@ -105,15 +105,15 @@ def build(demo: gr.Blocks) -> None:
     real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),
                                 gr.update(visible=k == "npz")), real_kind, [real_files, real_run, real_npz],
                      api_visibility="private")
-    real_run.focus(run_choices, None, real_run, api_visibility="private")
-    real_kind.change(run_choices, None, real_run, api_visibility="private")
+    real_run.focus(run_choices, key, real_run, api_visibility="private")
+    real_kind.change(run_choices, key, real_run, api_visibility="private")
     fake_kind.change(lambda k: (gr.update(visible=k == "generator"), gr.update(visible=k == "generator"),
                                 gr.update(visible=k == "upload")), fake_kind, [gen_choice, n, fake_files],
                      api_visibility="private")
     gen_choice.change(lambda c: (gr.update(visible=c == "upload"), gr.update(visible=c == "hub")),
                       gen_choice, [gen_upload, gen_hub], api_visibility="private")
-    gen_choice.focus(refresh_generators, None, gen_choice, api_visibility="private")
-    demo.load(refresh_generators, None, gen_choice, api_visibility="private")
+    gen_choice.focus(refresh_generators, key, gen_choice, api_visibility="private")
+    demo.load(refresh_generators, key, gen_choice, api_visibility="private")
     go.click(score, [real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n,
-                     fake_files, dims, resize, fid_inf, size, pr_features],
+                     fake_files, dims, resize, fid_inf, size, pr_features, key],
              [summary, report, real_prev, fake_prev, files], api_visibility="private")

@@ -20,13 +20,13 @@ BUNDLED = [("Bundled faces generator (demo)", "demo"), ("Bundled emoji generator
 UPLOAD, HUB = "upload", "hub"
 
 
-def generator_choices(request: gr.Request | None = None) -> list[tuple[str, str]]:
-    runs = [(f"Run: {r.name}", r.name) for r in api.runs(common.caller(request), examples=False) if r.epoch > 0]
+def generator_choices(request: gr.Request | None = None, key: str | None = None) -> list[tuple[str, str]]:
+    runs = [(f"Run: {r.name}", r.name) for r in api.runs(common.caller(request, key), examples=False) if r.epoch > 0]
     return BUNDLED + runs + [("Uploaded file", UPLOAD), ("Hugging Face Hub id", HUB)]
 
 
-def refresh_generators(request: gr.Request):
-    return gr.update(choices=generator_choices(request))
+def refresh_generators(key, request: gr.Request):
+    return gr.update(choices=generator_choices(request, key))
 
 
 def checkpoint(choice: str, upload, hub_id: str):
@@ -49,16 +49,16 @@ def seeds_text(g, cols: int) -> str:
 
 @common.gpu
 @common.page_event
-def grid(choice, upload, hub_id, seed, n, eval_mode, request: gr.Request):
-    g = api.generate(common.caller(request), checkpoint(choice, upload, hub_id), seed, n, eval_mode)
+def grid(choice, upload, hub_id, seed, n, eval_mode, key, request: gr.Request):
+    g = api.generate(common.caller(request, key), checkpoint(choice, upload, hub_id), seed, n, eval_mode)
     cols = max(1, round(len(g.seeds) ** 0.5))
     return common.png(g.image, "grid.png"), seeds_text(g, cols)
 
 
 @common.gpu
 @common.page_event
-def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Request):
-    w = api.interpolate(common.caller(request), checkpoint(choice, upload, hub_id), seeds, frames, mode,
+def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, key, request: gr.Request):
+    w = api.interpolate(common.caller(request, key), checkpoint(choice, upload, hub_id), seeds, frames, mode,
                         eval_mode=eval_mode)
     big = w.big()
     return common.png(w.strip(), "frames.png"), common.gif(big, "walk.gif"), 0.0, common.png(big[0], "at_t.png"), w.text
@@ -66,36 +66,36 @@ def walk(choice, upload, hub_id, seeds, frames, mode, eval_mode, request: gr.Req
 
 @common.gpu
 @common.page_event
-def scrub(choice, upload, hub_id, seeds, t, mode, eval_mode, request: gr.Request):
-    p = api.scrub(common.caller(request), checkpoint(choice, upload, hub_id), seeds, t, mode, eval_mode)
+def scrub(choice, upload, hub_id, seeds, t, mode, eval_mode, key, request: gr.Request):
+    p = api.scrub(common.caller(request, key), checkpoint(choice, upload, hub_id), seeds, t, mode, eval_mode)
     return common.png(p.image, "at_t.png")
 
 
 @common.gpu
 @common.page_event
-def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, request: gr.Request):
-    p = api.directions(common.caller(request), checkpoint(choice, upload, hub_id), seed, (d1, d2, d3, d4, d5),
+def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, key, request: gr.Request):
+    p = api.directions(common.caller(request, key), checkpoint(choice, upload, hub_id), seed, (d1, d2, d3, d4, d5),
                        eval_mode)
     return common.png(p.image, "moved.png")
 
 
 @common.gpu
 @common.page_event
-def arithmetic(choice, upload, hub_id, a, b, c, eval_mode, request: gr.Request):
-    r = api.arithmetic(common.caller(request), checkpoint(choice, upload, hub_id), a, b, c, eval_mode)
+def arithmetic(choice, upload, hub_id, a, b, c, eval_mode, key, request: gr.Request):
+    r = api.arithmetic(common.caller(request, key), checkpoint(choice, upload, hub_id), a, b, c, eval_mode)
     return tuple(common.png(im, f"{i}.png") for i, im in enumerate(r.images))
 
 
-def picked(choice, upload, hub_id, request: gr.Request):
+def picked(choice, upload, hub_id, key, request: gr.Request):
     """Show the upload / Hub id box the choice needs; start the choice's directions in the background."""
     try:
-        api.warm_directions(common.caller(request), checkpoint(choice, upload, hub_id))
+        api.warm_directions(common.caller(request, key), checkpoint(choice, upload, hub_id))
     except Exception:  # noqa: BLE001 - a bad pick is reported when it is used
         pass
     return gr.update(visible=choice == UPLOAD), gr.update(visible=choice == HUB)
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     with gr.Row():
         choice = gr.Dropdown(generator_choices(), value="demo", label="Generator", scale=2, min_width=240)
         upload = gr.File(label="Generator file (.safetensors or .pt)", file_types=[".safetensors", ".pt"],
@@ -103,9 +103,9 @@ def build(demo: gr.Blocks) -> None:
         hub_id = gr.Textbox(label="Hub id (USER/NAME)", visible=False, scale=2)
         eval_mode = gr.Checkbox(True, label="BatchNorm eval mode", info=EVAL_INFO, scale=3)
     src = [choice, upload, hub_id]
-    choice.change(picked, src, [upload, hub_id], api_visibility="private")
-    choice.focus(refresh_generators, None, choice, api_visibility="private")
-    demo.load(refresh_generators, None, choice, api_visibility="private")
+    choice.change(picked, src + [key], [upload, hub_id], api_visibility="private")
+    choice.focus(refresh_generators, key, choice, api_visibility="private")
+    demo.load(refresh_generators, key, choice, api_visibility="private")
 
     with gr.Tab("Seed grid"):
         with gr.Row():
@@ -115,7 +115,7 @@ def build(demo: gr.Blocks) -> None:
         first, first_text = _first_impression()
         picture = gr.Image(first, label="Grid", type="filepath", format="png", show_label=False)
         seeds_md = gr.Markdown(first_text)
-        go.click(grid, src + [seed, n, eval_mode], [picture, seeds_md], api_visibility="private")
+        go.click(grid, src + [seed, n, eval_mode, key], [picture, seeds_md], api_visibility="private")
 
     with gr.Tab("Walk"):
         with gr.Row():
@@ -131,9 +131,9 @@ def build(demo: gr.Blocks) -> None:
             with gr.Column():
                 t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
                 live = gr.Image(label="At t (4x)", type="filepath", format="png")
-        walk_btn.click(walk, src + [keys, frames, mode, eval_mode], [strip, gif, t, live, walk_md],
+        walk_btn.click(walk, src + [keys, frames, mode, eval_mode, key], [strip, gif, t, live, walk_md],
                        api_visibility="private")
-        t.input(scrub, src + [keys, t, mode, eval_mode], live, trigger_mode="always_last",
+        t.input(scrub, src + [keys, t, mode, eval_mode, key], live, trigger_mode="always_last",
                 show_progress="hidden", queue=False, api_visibility="private")
 
     with gr.Tab("Directions"):
@@ -145,9 +145,9 @@ def build(demo: gr.Blocks) -> None:
                 sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(N_DIRECTIONS)]
             dir_img = gr.Image(label="Result (4x)", type="filepath", format="png")
         for s in sliders:
-            s.input(move, src + [base, eval_mode] + sliders, dir_img, trigger_mode="always_last",
+            s.input(move, src + [base, eval_mode] + sliders + [key], dir_img, trigger_mode="always_last",
                     show_progress="hidden", queue=False, api_visibility="private")
-        base.submit(move, src + [base, eval_mode] + sliders, dir_img, api_visibility="private")
+        base.submit(move, src + [base, eval_mode] + sliders + [key], dir_img, api_visibility="private")
 
     with gr.Tab("Arithmetic"):
         gr.Markdown("Each term is the mean latent of a few seeds, as in the paper's Figure 7.")
@@ -159,7 +159,7 @@ def build(demo: gr.Blocks) -> None:
         with gr.Row():
             terms = [gr.Image(label=label, type="filepath", format="png", min_width=120)
                      for label in ("mean of A", "mean of B", "mean of C", "A − B + C")]
-        go_ar.click(arithmetic, src + [a, b, c, eval_mode], terms, api_visibility="private")
+        go_ar.click(arithmetic, src + [a, b, c, eval_mode, key], terms, api_visibility="private")
 
 
 def _first_impression():

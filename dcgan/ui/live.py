@@ -65,9 +65,9 @@ EMPTY = ("No runs yet: choose data and press Start.",) + (None,) * 8
 
 
 @common.user_errors
-def follow(run: str | None = None, request: gr.Request = None):
+def follow(run: str | None = None, key: str | None = None, request: gr.Request = None):
     """Stream the caller's run (the newest when none is picked) until it ends."""
-    caller = common.caller(request)
+    caller = common.caller(request, key)
     first = api.snapshot(caller, run or None)
     if first is None:
         yield EMPTY

@@ -33,11 +33,11 @@ def hardware_note() -> str:
     return f"Runs train in a background worker on {where}. One training at a time."
 
 
-def run_choices(request: gr.Request | None) -> list[str]:
-    return [r.name for r in api.runs(common.caller(request))]
+def run_choices(request: gr.Request | None, key: str | None = None) -> list[str]:
+    return [r.name for r in api.runs(common.caller(request, key))]
 
 
-def start_event(form: dict, data, files, hub_dataset, half):
+def start_event(form: dict, data, files, hub_dataset, half, key):
     """The Start button's function: Gradio hands it {component: value} of every input."""
 
     @common.page_event
@@ -52,39 +52,40 @@ def start_event(form: dict, data, files, hub_dataset, half):
         ups = common.uploads(values[files]) if choice == "upload" else []
         if choice == "upload" and not ups:
             raise gr.Error("upload some images (or one .zip) first")
-        started = api.train(common.caller(request), settings, uploads=ups, half=bool(values[half]),
+        visitor = values[key] or (common.new_key() if common.public_mode() else "")
+        started = api.train(common.caller(request, visitor), settings, uploads=ups, half=bool(values[half]),
                             progress=lambda done, total: progress(done / max(total, 1),
                                                                   desc=f"decoding images {done}/{total}"))
-        return started.note, gr.update(choices=run_choices(request), value=started.run)
+        return started.note, gr.update(choices=run_choices(request, visitor), value=started.run), visitor
 
     return start
 
 
 @common.page_event
-def stop(run: str | None = None, request: gr.Request = None) -> str:
-    return api.stop(common.caller(request)).note
+def stop(run: str | None, key: str | None, request: gr.Request) -> str:
+    return api.stop(common.caller(request, key)).note
 
 
 @common.page_event
-def resume(run: str | None, epochs, request: gr.Request = None):
-    r = api.resume(common.caller(request), run or None, epochs)
+def resume(run: str | None, epochs, key: str | None, request: gr.Request):
+    r = api.resume(common.caller(request, key), run or None, epochs)
     return r.note, gr.update(value=r.run)
 
 
 @common.page_event
-def form_for(run: str | None, names: list[str], request: gr.Request = None) -> list:
+def form_for(run: str | None, names: list[str], key: str | None, request: gr.Request) -> list:
     """The form's values of the followed run, and "half channels" off (the run's widths are in the
     form already); an example run leaves the form at the paper's defaults."""
-    s = api.snapshot(common.caller(request), run or None)
+    s = api.snapshot(common.caller(request, key), run or None)
     if s is None or not s.config or s.example:
         return [gr.update() for _ in names] + [gr.update()]
     return settings_form.from_config(s.config, names) + [False]
 
 
 @common.page_event
-def push(run: str | None, repo_id: str, private: bool, request: gr.Request = None,
+def push(run: str | None, repo_id: str, private: bool, key: str | None, request: gr.Request,
          oauth_token: gr.OAuthToken | None = None) -> str:
-    p = api.push(common.caller(request), run or "", repo_id, private,
+    p = api.push(common.caller(request, key), run or "", repo_id, private,
                  token=oauth_token.token if oauth_token is not None else None)
     return f"Pushed **{p.run}** to [{p.repo_id}]({p.url})."
 
@@ -94,18 +95,18 @@ def architecture(size, half, grayscale) -> str:
     return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half).markdown
 
 
-def refresh_runs(request: gr.Request):
-    return gr.update(choices=run_choices(request))
+def refresh_runs(key, request: gr.Request):
+    return gr.update(choices=run_choices(request, key))
 
 
-def build(demo: gr.Blocks) -> None:
+def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     with gr.Tab("Run"):
-        _build_run(demo)
+        _build_run(demo, key)
     with gr.Tab("Compare runs"):
-        compare_view.build(demo)
+        compare_view.build(demo, key)
 
 
-def _build_run(demo: gr.Blocks) -> None:
+def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     public = common.public_mode()
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
@@ -147,24 +148,24 @@ def _build_run(demo: gr.Blocks) -> None:
     size, nc = form["image_size"], form["nc"]
     for w in (size, half, nc):
         w.change(lambda s, h, c: architecture(s, h, c == 1), [size, half, nc], arch, api_visibility="private")
-    (start_btn.click(start_event(form, data, files, hub_dataset, half), {data, files, hub_dataset, half, *widgets},
-                     [note, run_name], api_visibility="private")
-     .success(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private"))
-    stop_btn.click(stop, run_name, note, api_visibility="private")
-    (resume_btn.click(resume, [run_name, form["epochs"]], [note, run_name], api_visibility="private")
-     .success(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private"))
-    push_btn.click(push, [run_name, repo_id, private], pushed, api_visibility="private")
-    run_name.focus(refresh_runs, None, run_name, api_visibility="private")
-    (run_name.input(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private")
-     .then(form_for, [run_name, names_state], widgets + [half], api_visibility="private"))
+    (start_btn.click(start_event(form, data, files, hub_dataset, half, key),
+                     {data, files, hub_dataset, half, key, *widgets}, [note, run_name, key], api_visibility="private")
+     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
+    stop_btn.click(stop, [run_name, key], note, api_visibility="private")
+    (resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name], api_visibility="private")
+     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
+    push_btn.click(push, [run_name, repo_id, private, key], pushed, api_visibility="private")
+    run_name.focus(refresh_runs, key, run_name, api_visibility="private")
+    (run_name.input(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private")
+     .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private"))
 
-    def on_load(request: gr.Request):
-        runs = api.runs(common.caller(request))
+    def on_load(key, request: gr.Request):
+        runs = api.runs(common.caller(request, key))
         own = [r.name for r in runs if r.state != "example"]
         return gr.update(choices=[r.name for r in runs], value=own[0] if own else EXAMPLE)
 
     # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
     # the example of a healthy run when there is none yet, and shows its settings in the form
-    (demo.load(on_load, None, run_name, api_visibility="private")
-     .then(form_for, [run_name, names_state], widgets + [half], api_visibility="private")
-     .then(live.follow, run_name, outs, concurrency_limit=None, api_visibility="private"))
+    (demo.load(on_load, key, run_name, api_visibility="private")
+     .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private")
+     .then(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
