@@ -19,8 +19,10 @@ without letting the name escape that folder.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -124,6 +126,20 @@ class RunDir:
     def set_status(self, state: str, **extra) -> None:
         self.write_json(self.status_file, {"state": state, "pid": os.getpid(), "time": time.time(), **extra})
 
+    def set_status_in_place(self, state: str, **extra) -> bool:
+        """The status when the disk is full: overwrite status.json's existing bytes (blocks it already
+        has), padded with spaces, instead of writing a new file; False if even that failed."""
+        text = json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra})
+        try:
+            size = self.status_file.stat().st_size
+            if len(text.encode()) > size:
+                text = json.dumps({"state": state, "reason": str(extra.get("reason", ""))[:max(0, size - 40)]})
+            with open(self.status_file, "r+b") as f:
+                f.write(text.encode().ljust(size)[:size])
+            return json.loads(self.status_file.read_text()).get("state") == state
+        except (OSError, ValueError):
+            return False
+
     def status(self) -> dict:
         try:
             return json.loads(self.status_file.read_text())
@@ -192,8 +208,17 @@ class RunDir:
     # -------------------------------------------------------- checkpoints
     def save_checkpoint(self, state: dict, path: Path | None = None) -> Path:
         path = path or self.last
-        with atomic_path(path) as tmp:
-            torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
+        try:
+            with atomic_path(path) as tmp:
+                torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
+        except RuntimeError as e:
+            # torch.save reports a full disk as a RuntimeError ("file write failed", "unexpected pos ...",
+            # "iostream error"): say it as the OSError it is
+            free = shutil.disk_usage(path.parent).free
+            if free >= 64 << 20 and not any(w in str(e).lower() for w in ("writ", "unexpected pos", "iostream")):
+                raise
+            code = errno.ENOSPC if free < 64 << 20 else errno.EIO
+            raise OSError(code, os.strerror(code), str(path)) from None
         return path
 
     def save_generator(self, g: torch.nn.Module) -> Path:

@@ -15,6 +15,7 @@ data-parallel (distributed.py).
 from __future__ import annotations
 
 import copy
+import errno
 import math
 import time
 from dataclasses import replace
@@ -306,16 +307,25 @@ class Trainer:
         except UserError:
             raise
         except OSError as e:  # disk full, permissions, a vanished directory: stop, keep what is saved
+            need = ""
+            if e.errno == errno.ENOSPC:
+                size = run.last.stat().st_size if run.last.exists() else 0
+                need = f" It needs about {max(1, round(2.2 * size / 2**20))} MB free (a checkpoint and its temporary copy)."
             if main:
+                reason = f"write failed: {e.strerror or e}"
                 try:
-                    run.set_status("failed", reason=f"write failed: {e.strerror or e}")
-                except OSError:
-                    pass  # the disk may be too full even for the status file
+                    run.set_status("failed", reason=reason, epoch=st.epoch, step=st.step)
+                except OSError:  # the disk may be too full even for a new status file
+                    run.set_status_in_place("failed", reason=reason)
             raise TrainingError(f"could not write to {run.path} ({e.strerror or e}); training stopped. "
-                                f"Checkpoints written before this point are intact; free space and --resume.") from None
+                                f"Checkpoints written before this point are intact; free space and --resume."
+                                + need) from None
         except BaseException:
             if main and run.status().get("state") == "running":
-                run.set_status("interrupted", epoch=st.epoch, step=st.step)
+                try:
+                    run.set_status("interrupted", epoch=st.epoch, step=st.step)
+                except OSError:
+                    run.set_status_in_place("interrupted")
             raise
         in_sync = None
         if self.dist.on:

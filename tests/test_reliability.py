@@ -147,3 +147,31 @@ def test_bounded_load_while_training(tmp_path):
     grow_1 = rep["server_after"]["rss_mb"] - rep["server_before"]["rss_mb"]
     grow_2 = rep["server_after_second_round"]["rss_mb"] - rep["server_after"]["rss_mb"]
     assert grow_2 < max(50.0, grow_1), rep
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 11 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=11m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_full_disk_ends_the_cli_with_exit_3_one_line_and_the_run_marked(tmp_path, small_disk):
+    """torch.save wraps ENOSPC in a RuntimeError and a new status file no longer fits: the CLI still
+    says it in one line (exit 3, how much space it needs), status.json says failed, last.pt loads."""
+    from tests.conftest import make_images
+
+    make_images(tmp_path / "imgs", 24, size=64)
+    out = small_disk / "run"
+    proc = subprocess.run([sys.executable, "-m", "dcgan", "train", "--data", str(tmp_path / "imgs"), "--out", str(out),
+                           "--ngf", "16", "--ndf", "16", "--epochs", "4", "--batch-size", "8", "--json"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "MB free" in lines[0], proc.stderr
+    assert RunDir(out).status()["state"] == "failed"
+    assert load_checkpoint(RunDir(out).last)["epoch"] >= 1  # the last good checkpoint survives
