@@ -35,7 +35,7 @@ from .images import atomic_path, save_gif, save_png
 CHECKPOINT_FORMAT = "dcgan-studio/2"
 # what status.json and state() say; "interrupted": the worker died mid-run (resumable);
 # "new": a directory with a request but no checkpoint yet
-STATES = ("new", "running", "finished", "stopped", "failed", "interrupted")
+STATES = ("new", "queued", "running", "finished", "stopped", "failed", "interrupted")
 ENDED = frozenset({"finished", "stopped", "failed", "interrupted"})
 
 

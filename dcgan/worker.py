@@ -27,12 +27,97 @@ PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # where `-m dcgan.worke
 
 
 class Supervisor:
-    """Starts and stops the one training worker; safe to call from many request threads."""
+    """Starts and stops the one training worker; safe to call from many request threads.
+
+    With a queue (public mode), a run asked for while another trains waits its turn: its request
+    is written, its status says "queued", its name joins runs/.queue.json (so a restarted app keeps
+    the order), and a background thread starts the first in line whenever the slot frees."""
 
     def __init__(self, root: Path | None = None):
         self.root = root
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._proc: subprocess.Popen | None = None
+        self._pump: threading.Thread | None = None
+
+    # ------------------------------------------------------------ the queue
+    def _queue_file(self) -> Path:
+        return (self.root or runs_root()) / ".queue.json"
+
+    def queued(self) -> list[RunDir]:
+        """Runs waiting for the slot, first in line first (entries whose run is gone are dropped)."""
+        try:
+            names = json.loads(self._queue_file().read_text())
+        except (OSError, ValueError):
+            return []
+        root = self.root or runs_root()
+        return [RunDir(root / n) for n in names if (root / n / "request.json").exists()]
+
+    def _write_queue(self, runs: list[RunDir]) -> None:
+        RunDir(self._queue_file().parent).write_json(self._queue_file(), [r.name for r in runs])
+
+    def position(self, run: RunDir) -> int | None:
+        """1 for the next run to start; None when the run is not waiting."""
+        names = [r.name for r in self.queued()]
+        return names.index(run.name) + 1 if run.name in names else None
+
+    def submit(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None,
+               max_seconds: float | None = None) -> int:
+        """Start now if the slot is free (returns 0), else join the queue (returns the position)."""
+        with self._lock:
+            if self.active() is None and not self.queued():
+                self.start(cfg, run, resume, owner, max_seconds)
+                return 0
+            run.path.mkdir(parents=True, exist_ok=True)
+            owner = owner if owner is not None else run.owner()
+            run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner,
+                                         "max_seconds": max_seconds, "queued_at": time.time()})
+            run.write_json(run.status_file, {"state": "queued", "time": time.time()})
+            self._write_queue(self.queued() + [run])
+            self._ensure_pump()
+            return len(self.queued())
+
+    def unqueue(self, run: RunDir) -> bool:
+        with self._lock:
+            waiting = self.queued()
+            if run.name not in [r.name for r in waiting]:
+                return False
+            self._write_queue([r for r in waiting if r.name != run.name])
+            run.set_status("stopped", reason="left the queue before it started")
+            return True
+
+    def pump(self) -> RunDir | None:
+        """Start the first run in line if the slot is free; the run started, or None."""
+        with self._lock:
+            if self.active() is not None:
+                return None
+            waiting = self.queued()
+            if not waiting:
+                return None
+            first, rest = waiting[0], waiting[1:]
+            self._write_queue(rest)
+            req = json.loads(first.request.read_text())
+            self.start(TrainConfig.from_dict(req["config"]), first, req.get("resume", False), req.get("owner"),
+                       req.get("max_seconds"))
+            return first
+
+    def _ensure_pump(self) -> None:
+        if self._pump is not None and self._pump.is_alive():
+            return
+
+        def loop():
+            while self.queued() or self.active() is not None:
+                try:
+                    self.pump()
+                except Exception:  # noqa: BLE001 - a broken request must not stop the queue
+                    import logging
+
+                    logging.getLogger("dcgan.worker").exception("could not start the next queued run")
+                    with self._lock:
+                        self._write_queue(self.queued()[1:])
+                time.sleep(1.0)
+
+        self._pump = threading.Thread(target=loop, daemon=True, name="training-queue")
+        self._pump.start()
 
     def active(self) -> RunDir | None:
         """The run whose worker is alive right now, whoever started it."""
@@ -50,14 +135,16 @@ class Supervisor:
             path = root / f"{prefix}-{stamp}-{i}"
         return RunDir(path)
 
-    def start(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None) -> RunDir:
+    def start(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None,
+              max_seconds: float | None = None) -> RunDir:
         with self._lock:
             busy = self.active()
             if busy is not None:
                 raise Busy(f"a training is already running ({busy.name}); stop it before starting another")
             run.path.mkdir(parents=True, exist_ok=True)
             owner = owner if owner is not None else run.owner()  # a resumed run keeps its owner
-            run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner})
+            run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner,
+                                         "max_seconds": max_seconds})
             with open(run.log, "a") as log:
                 self._proc = subprocess.Popen([sys.executable, "-m", "dcgan.worker", str(run.path.resolve())],
                                               stdout=log, stderr=subprocess.STDOUT, cwd=PACKAGE_PARENT,
@@ -94,6 +181,10 @@ def main(run_path: str) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if req.get("max_seconds"):  # a public app's cap on one run's wall time: stop (with a checkpoint) then
+        timer = threading.Timer(float(req["max_seconds"]), stop.set)
+        timer.daemon = True
+        timer.start()
     try:
         cfg = TrainConfig.from_dict(req["config"])
         for ev in train(cfg, run.path, resume=req.get("resume", False), stop=stop):

@@ -85,6 +85,7 @@ SIDEWAYS = """() => {
 
 def open_tab(page, name: str) -> None:
     """Click a tab; on a narrow screen Gradio folds the last tabs into a "⋯" menu first."""
+    page.get_by_role("tab").first.wait_for(timeout=60_000)  # the page has rendered
     tab = page.get_by_role("tab", name=name, exact=True)
     if tab.count() and tab.first.is_visible():
         tab.first.click()
@@ -144,3 +145,56 @@ def test_first_minute_pictures_first_example_run_and_nothing_scrolls_sideways(ur
         problems["Evaluate"] = page.evaluate(SIDEWAYS)
         browser.close()
     assert not any(problems.values()), problems
+
+
+@pytest.fixture(scope="module")
+def public_url(tmp_path_factory):
+    from tests.conftest import launch_app
+
+    saved = os.environ.get("DCGAN_PUBLIC")
+    os.environ["DCGAN_PUBLIC"] = "1"
+    client, runs, local, close = launch_app(tmp_path_factory)
+    yield local, runs
+    close()
+    os.environ.pop("DCGAN_PUBLIC") if saved is None else os.environ.__setitem__("DCGAN_PUBLIC", saved)
+
+
+def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
+    """Visitor A starts a run from the page; visitor B (another browser context) does not see it in
+    any picker; A's reload re-attaches to it through the key kept in A's browser."""
+    from playwright.sync_api import sync_playwright
+
+    url, runs = public_url
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        a.goto(url, wait_until="domcontentloaded")
+        open_tab(a, "Train")
+        a.get_by_label("Max images (empty: not set)").fill("32")
+        a.get_by_label("Epochs").fill("3")
+        a.get_by_role("button", name="Start").click()
+        a.get_by_text("Started").first.wait_for(timeout=120_000)
+        run = next(p.name for p in runs.iterdir() if p.is_dir())
+        a.get_by_text(run).first.wait_for(timeout=60_000)
+        a.wait_for_timeout(1500)
+        a.screenshot(path=str(shots / "public-visitor-a.png"), full_page=True)
+
+        b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        b.goto(url, wait_until="domcontentloaded")
+        open_tab(b, "Train")
+        b.get_by_text("example-faces").first.wait_for(timeout=60_000)  # B's view: the example, not A's run
+        b.get_by_label("Run").click()
+        b.wait_for_timeout(800)
+        b.screenshot(path=str(shots / "public-visitor-b.png"), full_page=True)
+        assert run not in b.content()
+        open_tab(b, "Generate")
+        b.get_by_label("Generator").click()
+        b.wait_for_timeout(800)
+        assert run not in b.content()
+
+        a.reload(wait_until="domcontentloaded")  # the key is in A's browser: the reload re-attaches
+        open_tab(a, "Train")
+        a.get_by_text(run).first.wait_for(timeout=60_000)
+        browser.close()

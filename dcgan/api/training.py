@@ -7,6 +7,7 @@ numbers and words the live views show. One training worker at a time per process
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import fields
@@ -17,15 +18,16 @@ from .. import compare as cmp
 from .. import data as datamod
 from .. import monitor
 from ..config import TrainConfig
-from ..errors import Busy, DataError, NothingToResume, UserError
+from ..errors import Busy, ConfigError, DataError, NothingToResume, UserError
 from ..events import Event
 from ..models import ModelConfig
-from ..runs import ENDED, RunDir, example_runs, list_runs
+from ..runs import ENDED, RunDir, example_runs, list_runs, runs_root
 from ..summary import markdown as summary_markdown
 from ..summary import table as summary_table
 from ..worker import Supervisor
 from . import checks
 from .access import data_spec, newest_run, run_for, server_path, stage, uploads_named, writable
+from .limits import Limits, expire, expires_at, folder_bytes
 from .caller import Caller, Upload
 from .results import ArchitectureTable, RunInfo, RunSnapshot, Stopped, TrainingStarted
 
@@ -50,11 +52,21 @@ def train(caller: Caller, values: Mapping[str, object] | TrainConfig | None = No
     cfg = settings(caller, values or {}, half)
     if not uploads:
         cfg = TrainConfig.coerce({**cfg.to_dict(), "data": data_spec(caller, cfg.data)})
-    busy = SUPERVISOR.active()
-    if busy is not None:
-        mine = caller.sees(busy.owner())
-        raise Busy(f"a training is already running ({busy.name if mine else 'another visitor'}'s); "
-                   + ("stop it first or wait for it" if mine else "wait for it to end"))
+    shared = not caller.trusted  # a public app: a queue, one run per visitor, caps and a disk quota
+    limits = Limits.from_env() if shared else None
+    if shared:
+        mine = [r for r in [SUPERVISOR.active(), *SUPERVISOR.queued()] if r is not None and caller.sees(r.owner())]
+        if mine:
+            raise Busy(f"you already have a run {mine[0].state()} ({mine[0].name}); one at a time per visitor: "
+                       "wait for it or stop it")
+        expire(limits)
+        used = folder_bytes(runs_root()) / 2**20
+        if used > limits.quota_mb:
+            raise Busy(f"this Space's disk for runs is full ({used:.0f} of {limits.quota_mb:.0f} MB); try again later")
+    else:
+        busy = SUPERVISOR.active()
+        if busy is not None:
+            raise Busy(f"a training is already running ({busy.name}); stop it first or wait for it")
     run = SUPERVISOR.new_run_dir()
     try:
         if uploads:
@@ -65,12 +77,48 @@ def train(caller: Caller, values: Mapping[str, object] | TrainConfig | None = No
                                      channels=cfg.nc, progress=progress)
         except DataError as e:
             raise DataError(str(e).replace(cfg.data, uploads_named(uploads)) if uploads else str(e)) from None
-        SUPERVISOR.start(cfg, run, owner=caller.owner)
+        if not shared:
+            SUPERVISOR.start(cfg, run, owner=caller.owner)
+            return TrainingStarted(run.name, f"Started **{run.name}** on {report.summary()}.", report.n_images,
+                                   list(report.skipped))
+        work = cfg.epochs * report.n_images
+        if work > limits.max_work:
+            raise ConfigError(f"epochs × images must be at most {limits.max_work} on this shared Space (got "
+                              f"{cfg.epochs} × {report.n_images} = {work}); train fewer epochs or use max_images")
+        place = SUPERVISOR.submit(cfg, run, owner=caller.owner, max_seconds=60 * limits.max_minutes)
     except BaseException:
         shutil.rmtree(run.path, ignore_errors=True)
         raise
-    return TrainingStarted(run.name, f"Started **{run.name}** on {report.summary()}.", report.n_images,
-                           list(report.skipped))
+    if place == 0:
+        note = f"Started **{run.name}** on {report.summary()}."
+    else:
+        note = (f"Queued **{run.name}** on {report.summary()}: {_ordinal(place)} in line, starts in about "
+                f"{max(1, round(wait_s(run) / 60))} min.")
+    return TrainingStarted(run.name, note, report.n_images, list(report.skipped))
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _remaining_s(run: RunDir) -> float:
+    """How long a run still needs: from its own throughput when it has logged, else its settings at
+    100 images/s (a CPU Space's order of magnitude), capped by the public wall-time limit."""
+    cfg = run.read_config() if run.config.exists() else json.loads(run.request.read_text())["config"]
+    steps = [r for r in run.read_metrics() if r.get("kind") == "step"]
+    n = cfg.get("n_images") or cfg.get("max_images") or 10_000
+    total = cfg.get("epochs", 1) * n
+    done = steps[-1]["step"] * cfg.get("batch_size", 128) if steps else 0
+    rate = steps[-1].get("images_per_s", 100.0) if steps else 100.0
+    return min(max(total - done, 0) / max(rate, 1e-6), 60 * Limits.from_env().max_minutes)
+
+
+def wait_s(run: RunDir) -> float:
+    """About how long a queued run waits: what the running run still needs, then each run ahead of it."""
+    active = SUPERVISOR.active()
+    ahead = [r for r in SUPERVISOR.queued() if r.name != run.name]
+    ahead = ahead[:(SUPERVISOR.position(run) or len(ahead) + 1) - 1]
+    return (_remaining_s(active) if active else 0.0) + sum(_remaining_s(r) for r in ahead)
 
 
 def train_here(caller: Caller, values: Mapping[str, object], out: str | Path, *, resume: bool = False,
@@ -107,9 +155,14 @@ def stop(caller: Caller, run: str | None = None) -> Stopped:
     active = SUPERVISOR.active()
     if run:
         target = writable(run_for(caller, run))
-        if active is None or active.path.resolve() != target.path.resolve():
+        if target.state() != "queued" and (active is None or active.path.resolve() != target.path.resolve()):
             return Stopped(target.name, target.state(), f"**{target.name}** is not running.")
+    if run and target.state() == "queued" and SUPERVISOR.unqueue(target):
+        return Stopped(target.name, "stopped", f"**{target.name}** left the queue before it started.")
     if active is None or not caller.sees(active.owner()):
+        mine = next((r for r in SUPERVISOR.queued() if caller.sees(r.owner())), None)
+        if mine is not None and SUPERVISOR.unqueue(mine):
+            return Stopped(mine.name, "stopped", f"**{mine.name}** left the queue before it started.")
         return Stopped(None, "idle", "Nothing of yours is running.")
     final = SUPERVISOR.stop(active)
     return Stopped(active.name, final, f"**{active.name}**: {final}; its checkpoint is saved and it can be resumed.")
@@ -130,10 +183,18 @@ def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
     typed = TrainConfig.coerce({**{k: v for k, v in saved.items() if k in TrainConfig.__dataclass_fields__},
                                 **asked})
     cfg = TrainConfig.for_resume(saved, {k: getattr(typed, k) for k in asked})
-    busy = SUPERVISOR.active()
-    if busy is not None:
-        raise Busy(f"a training is already running ({busy.name if caller.sees(busy.owner()) else 'another visitor'}'s)")
-    SUPERVISOR.start(cfg, target, resume=True)
+    if caller.trusted:
+        busy = SUPERVISOR.active()
+        if busy is not None:
+            raise Busy(f"a training is already running ({busy.name}); stop it first or wait for it")
+        SUPERVISOR.start(cfg, target, resume=True)
+    else:
+        if any(caller.sees(r.owner()) for r in [SUPERVISOR.active(), *SUPERVISOR.queued()] if r is not None):
+            raise Busy("you already have a run running or queued; one at a time per visitor")
+        limits = Limits.from_env()
+        if cfg.epochs * saved.get("n_images", 0) > limits.max_work:
+            raise ConfigError(f"epochs × images must be at most {limits.max_work} on this shared Space")
+        SUPERVISOR.submit(cfg, target, resume=True, max_seconds=60 * limits.max_minutes)
     return TrainingStarted(target.name, f"Resumed **{target.name}** towards epoch {cfg.epochs}.",
                            saved.get("n_images", 0))
 
@@ -200,6 +261,12 @@ def look(run: RunDir) -> RunSnapshot:
         text += f" · FID {fids[-1][0]:.2f} (best {best:.2f} at epoch {at}, kept as best.pt)"
     if st == "failed":
         text += f" · {run.status().get('reason', '')}"
+    if st == "queued":
+        text += (f" · {_ordinal(SUPERVISOR.position(run) or 1)} in line, starts in about "
+                 f"{max(1, round(wait_s(run) / 60))} min")
+    gone = expires_at(run, Limits.from_env()) if not run.is_example else None
+    if gone is not None:
+        text += f" · kept until about {time.strftime('%H:%M UTC %d %b', time.gmtime(gone))} (sign in to keep runs)"
     samples = run.sample_paths()
     files = [p for p in (run.last, run.generator / "model.safetensors", run.gif) if p.exists()]
     return RunSnapshot(run.name, st, text, cfg, steps, epochs, monitor.story(steps, epochs),

@@ -13,6 +13,7 @@ import gradio as gr
 import torch
 
 from .. import api
+from ..api.limits import Limits
 from ..api.training import EXAMPLE
 from ..config import TrainConfig
 from . import common, compare_view, live, settings_form
@@ -30,7 +31,8 @@ def hardware_note() -> str:
         where = f"the CPU ({max(1, (os.cpu_count() or 2) - 1)} of {os.cpu_count()} threads)"
         if os.environ.get("SPACES_ZERO_GPU"):
             where += "; on ZeroGPU the training worker gets no GPU (one is lent only inside a request)"
-    return f"Runs train in a background worker on {where}. One training at a time."
+    note = f"Runs train in a background worker on {where}. One training at a time."
+    return note + (" " + Limits.from_env().text() if common.public_mode() else "")
 
 
 def run_choices(request: gr.Request | None, key: str | None = None) -> list[str]:
@@ -127,8 +129,10 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 resume_btn = gr.Button("Resume", scale=1, min_width=90)
             note = gr.Markdown()
             with gr.Accordion("Share a run on the Hugging Face Hub", open=False):
-                if public:
+                if os.environ.get("SPACE_ID"):  # Hugging Face's sign-in exists only on a Space
                     gr.LoginButton()
+                elif public:
+                    gr.Markdown("Pushing needs a Hugging Face sign-in, which this app offers only on a Space.")
                 else:
                     gr.Markdown("Pushes with this machine's Hugging Face login (`HF_TOKEN` or "
                                 "`hf auth login`); on a Space, visitors sign in with their own account.")
