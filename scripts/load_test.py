@@ -4,7 +4,8 @@
 
 Starts `python app.py` on a free loopback port with its own runs and temp folders, starts a small
 training through the API (so generation competes with it), then has N gradio_client clients make
-M generate/interpolate calls each. Reports p50/p95 latency per endpoint, errors, and the server's
+M generate/interpolate/directions calls each (the same seed 0 grid for all on their first call, as every
+page load asks for it). Reports p50/p95 latency per endpoint, errors, and the server's
 resident memory and temp-file counts before and after. Every loop is bounded in count and time;
 only 127.0.0.1 is contacted.
 """
@@ -65,7 +66,7 @@ def start_app(workdir: Path) -> tuple[subprocess.Popen, str]:
 def load(url: str, clients: int, calls: int, download: bool = False, timeout_s: float = 1800) -> dict:
     from gradio_client import Client
 
-    lat: dict[str, list[float]] = {"generate": [], "interpolate": []}
+    lat: dict[str, list[float]] = {"generate": [], "interpolate": [], "directions": []}
     errors: list[str] = []
     lock = threading.Lock()
     deadline = time.time() + timeout_s
@@ -77,13 +78,15 @@ def load(url: str, clients: int, calls: int, download: bool = False, timeout_s: 
         for k in range(calls):
             if time.time() > deadline:
                 return
-            kind = "generate" if (i + k) % 2 == 0 else "interpolate"
+            kind = ("generate", "interpolate", "directions")[(i + k) % 3]
             t = time.perf_counter()
             try:
                 if kind == "generate":
-                    c.predict(seed=i * 1000 + k, n=16, api_name="/generate")
-                else:
+                    c.predict(seed=k % 2, n=16, api_name="/generate")  # the same pictures, asked at once
+                elif kind == "interpolate":
                     c.predict(seeds=f"{i} {k + 1}", frames=8, api_name="/interpolate")
+                else:
+                    c.predict(seed=i, direction_1=(k % 5) / 2 - 1, api_name="/directions")
                 with lock:
                     lat[kind].append(time.perf_counter() - t)
             except Exception as e:  # noqa: BLE001 - every failure is counted and reported
@@ -114,8 +117,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--calls", type=int, default=25)
     ap.add_argument("--no-training", action="store_true", help="do not run a training during the load")
     ap.add_argument("--download", action="store_true", help="clients also download every returned file")
+    ap.add_argument("--public", action="store_true", help="run the app in public mode (DCGAN_PUBLIC=1)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
+    if a.public:
+        os.environ["DCGAN_PUBLIC"] = "1"
     from gradio_client import Client
 
     with tempfile.TemporaryDirectory(prefix="dcgan-load-") as tmp:
@@ -124,14 +130,15 @@ def main(argv=None) -> dict:
         try:
             c = Client(url, verbose=False)
             c.predict(n=16, api_name="/generate")  # warm-up: model loaded, caches filled
+            c.predict(direction_1=0.5, api_name="/directions")  # and the directions computed (start-up work)
             before = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             training = None
             if not a.no_training:
-                note, training, _ = c.predict(data="emoji", epochs=1000, batch_size=64, half=True, device="cpu",
+                note, training, key = c.predict(data="emoji", epochs=1000, batch_size=64, half=True, device="cpu",
                                            max_images=256, api_name="/train")
             result = load(url, a.clients, a.calls, a.download)
             if training:
-                c.predict(api_name="/stop")
+                c.predict(key=key, api_name="/stop")
             after = {"rss_mb": rss_mb(proc.pid), "files": count_files(work / "gradio", work / "tmp")}
             # a second, identical round: memory that keeps growing would show up as a second step
             again = load(url, a.clients, a.calls, a.download) if a.calls * a.clients <= 200 else None
@@ -142,13 +149,20 @@ def main(argv=None) -> dict:
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=30)
+            for status in (work / "runs").glob("*/status.json"):  # a worker has its own session: end it too
+                try:
+                    pid = int(json.loads(status.read_text()).get("pid") or 0)
+                    if pid > 1 and pid != os.getpid():
+                        os.killpg(pid, 9)
+                except (OSError, ValueError):
+                    pass
     if a.json:
         print(json.dumps(report))
     else:
         print(f"{report['calls']} calls from {a.clients} clients in {report['wall_s']:.1f} s, "
               f"{report['errors']} errors, training during load: {bool(training)}, "
               f"file downloads {'included' if a.download else 'not included'}")
-        for kind in ("generate", "interpolate"):
+        for kind in ("generate", "interpolate", "directions"):
             r = report[kind]
             print(f"  /{kind:<12} n={r['n']:<4} p50 {r['p50_ms']:8.1f} ms   p95 {r['p95_ms']:8.1f} ms")
         print(f"  server RSS {before['rss_mb']:.0f} MB -> {after['rss_mb']:.0f} MB; "

@@ -194,7 +194,22 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         b.wait_for_timeout(800)
         assert run not in b.content()
 
+        # a run trained after A's page opened is in every picker of that page, with no reload
+        a.get_by_text("finished").first.wait_for(timeout=180_000)
+        open_tab(a, "Generate")
+        a.get_by_label("Generator").click()
+        a.get_by_role("option", name=f"Run: {run}").wait_for(timeout=30_000)
+        a.keyboard.press("Escape")
+        open_tab(a, "Evaluate")
+        a.get_by_text("Training set of a run").click()
+        a.get_by_label("Run", exact=True).click()
+        a.get_by_role("option", name=run).wait_for(timeout=30_000)
+        a.keyboard.press("Escape")
+
         a.reload(wait_until="domcontentloaded")  # the key is in A's browser: the reload re-attaches
         open_tab(a, "Train")
         a.get_by_text(run).first.wait_for(timeout=60_000)
+        open_tab(a, "Compare runs")
+        a.get_by_label("Runs").click()
+        a.get_by_role("option", name=run).wait_for(timeout=30_000)
         browser.close()
