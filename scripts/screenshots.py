@@ -3,8 +3,9 @@
     python -m scripts.screenshots --runs RUNS_DIR --compare RUN_A RUN_B --out docs/
 
 Launches the app on loopback with RUNS_DIR as its runs folder, then captures: the Generate tab as
-it opens (before any click), the Train tab's architecture table, and the Compare runs view of the
-two named runs. Needs `chromium` (apt) and playwright (pip); never downloads a browser.
+it opens (before any click, at 1400 px and on a 390 px phone), the Train tab's architecture table and
+its run view (the shipped example run when RUNS_DIR is empty), and the Compare runs view of the
+named runs (e.g. the shipped pair example-300-faces example-300-faces-augment). Needs `chromium` (apt) and playwright (pip); never downloads a browser.
 """
 from __future__ import annotations
 
@@ -49,13 +50,27 @@ def main() -> None:
             page.wait_for_timeout(500)
             page.screenshot(path=str(args.out / "app-architecture.png"), full_page=True)
 
+            page.get_by_role("tab", name="Run", exact=True).click()
+            page.get_by_text("No alarms now.").first.wait_for(timeout=60_000)  # the example run, drawn
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(args.out / "app-train-example.png"), full_page=True)
+
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(url, wait_until="domcontentloaded")
+            phone.locator("img[src*='grid.png']").first.wait_for(timeout=60_000)
+            phone.wait_for_timeout(800)
+            phone.screenshot(path=str(args.out / "app-phone-first-screen.png"))
+            phone.close()
+
             if args.compare:
                 page.get_by_role("tab", name="Compare runs").click()
+                page.wait_for_timeout(1000)
                 box = page.get_by_label("Runs")
-                for name in args.compare:
-                    box.click()
-                    box.fill(name)
-                    box.press("Enter")
+                for name in args.compare:  # add the ones the picker has not preselected
+                    if not page.locator(".token", has_text=name).count():
+                        box.click()
+                        box.fill(name)
+                        box.press("Enter")
                 page.get_by_label("Ask today's monitor").check()
                 page.get_by_role("button", name="Compare", exact=True).click()
                 page.get_by_text("first alarm at epoch").or_(page.get_by_text(": no alarm")).or_(

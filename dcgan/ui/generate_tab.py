@@ -108,13 +108,13 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     demo.load(refresh_generators, key, choice, api_visibility="private")
 
     with gr.Tab("Seed grid"):
+        first, first_text = _first_impression()  # the picture first: the page opens on faces, phones too
+        picture = gr.Image(first, label="Grid", type="filepath", format="png", show_label=False)
+        seeds_md = gr.Markdown(first_text)
         with gr.Row():
             seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)", minimum=0)
             n = gr.Slider(1, MAX_GRID, 64, step=1, label="Images")
             go = gr.Button("Generate", variant="primary")
-        first, first_text = _first_impression()
-        picture = gr.Image(first, label="Grid", type="filepath", format="png", show_label=False)
-        seeds_md = gr.Markdown(first_text)
         go.click(grid, src + [seed, n, eval_mode, key], [picture, seeds_md], api_visibility="private")
 
     with gr.Tab("Walk"):
