@@ -202,7 +202,8 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         a.keyboard.press("Escape")
         open_tab(a, "Evaluate")
         a.get_by_text("Training set of a run").click()
-        a.get_by_label("Run", exact=True).click()
+        a.wait_for_timeout(800)
+        next(el for el in a.get_by_label("Run", exact=True).all() if el.is_visible()).click()  # Evaluate's
         a.get_by_role("option", name=run).wait_for(timeout=30_000)
         a.keyboard.press("Escape")
 
