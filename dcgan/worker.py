@@ -100,6 +100,11 @@ class Supervisor:
                        req.get("max_seconds"))
             return first
 
+    def resume_queue(self) -> None:
+        """After a restart: keep serving a queue left on disk."""
+        if self.queued():
+            self._ensure_pump()
+
     def _ensure_pump(self) -> None:
         if self._pump is not None and self._pump.is_alive():
             return

@@ -16,6 +16,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
 from .. import api  # noqa: E402
+from ..api.training import SUPERVISOR  # noqa: E402
 from ..runs import runs_root  # noqa: E402
 from . import common, endpoints, evaluate_tab, generate_tab, train_tab  # noqa: E402
 
@@ -30,6 +31,7 @@ def build_app() -> gr.Blocks:
     torch.set_num_threads(int(os.environ.get("DCGAN_APP_THREADS", "1")))
     for name in ("demo", "emoji"):  # the bundled generators' directions, off the request path: no cold first drag
         api.warm_directions(api.LOCAL, name)
+    SUPERVISOR.resume_queue()  # runs still waiting from before a restart start when the slot frees
     with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         endpoints.register()  # first, so the public names are theirs (page events are private)
         gr.Markdown(INTRO)

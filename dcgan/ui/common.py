@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -204,6 +205,34 @@ def text_file(text: str, name: str) -> str:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return str(path)
+
+
+_handed: dict = {}  # (path, mtime, size) -> the copy handed out
+
+
+def handout(path) -> str | None:
+    """A run's file as a copy in the scratch folder (made once per version of the file): a public app
+    serves nothing from the runs folder by path, wherever that folder is (a Space's /data too)."""
+    if path is None:
+        return None
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    key = (str(p), st.st_mtime_ns, st.st_size)
+    with _sweep_lock:
+        known = _handed.get(key)
+    if known is not None and Path(known).exists():
+        return known
+    dest = out_path(p.name)
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(p, tmp)
+    with _sweep_lock:
+        if len(_handed) > 256:
+            _handed.clear()
+        _handed[key] = str(dest)
+    return str(dest)
 
 
 def file_data(path) -> dict | None:

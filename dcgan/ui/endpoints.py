@@ -41,7 +41,7 @@ def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: boo
     """Sample a grid of images from a DCGAN generator; tile i is drawn from latent seed + i alone.
 
     Args:
-        generator: "demo" (the bundled faces generator), "emoji", a training run's name (see /runs) or a Hub id USER/NAME.
+        generator: "demo" (the bundled faces generator), "emoji", a run's name (see /runs) or a Hub id USER/NAME.
         seed: latent seed of the first tile, 0 to 9223372036854775807.
         n: number of images, 1 to 256.
         eval_mode: use BatchNorm's running statistics (each image depends only on its own seed).
@@ -242,7 +242,7 @@ def follow(run: str | None = None, key: str | None = None,
     """
     # a generator: each update has the annotated shape (Gradio reads the schema from the return hint)
     for s in api.follow(common.caller(request, key), run or None):
-        yield (s.text, s.to_dict(), common.file_data(s.grid), common.file_data(s.gif))
+        yield (s.text, s.to_dict(), common.file_data(common.handout(s.grid)), common.file_data(common.handout(s.gif)))
 
 
 @common.user_errors
@@ -267,7 +267,8 @@ def compare(runs: list[str] | None = None, replay_alarms: bool = False,
 @common.gpu
 @common.user_errors
 def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims = 2048,
-        resize: Literal["legacy", "clean"] = "legacy", image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
+        resize: Literal["legacy", "clean"] = "legacy",
+        image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
         fid_inf: bool = False, pr_features: Literal["inception", "vgg16"] = "inception",
         real_files: list[FileData] | None = None, fake_files: list[FileData] | None = None,
         generator_file: FileData | None = None, key: str | None = None,
@@ -276,12 +277,15 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
     the protocol and honest warnings (and FID∞ when asked).
 
     Args:
-        real: the real images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME" (a run's training set); real_files replace it.
-        generator: the generated side: "demo", "emoji", a run's name or a Hub id, sampled n times; fake_files or generator_file replace it.
+        real: the real images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME" (a run's training
+            set); real_files replace it.
+        generator: the generated side: "demo", "emoji", a run's name or a Hub id, sampled n times;
+            fake_files or generator_file replace it.
         n: images to sample from the generator, 2 to 50000 (papers use 10000-50000).
         dims: Inception feature block: 2048 (the standard pool3), 768, 192 or 64.
         resize: "legacy" (bilinear, as pytorch-fid and papers) or "clean" (PIL bicubic, as clean-fid).
-        image_size: how real images are read: "auto" (the generator's size, as training prepared them), "native" (as pytorch-fid), or 32/64/128.
+        image_size: how real images are read: "auto" (the generator's size, as training prepared them),
+            "native" (as pytorch-fid), or 32/64/128.
         fid_inf: also FID∞, FID extrapolated to infinitely many images (honest at small N).
         pr_features: precision/recall feature space: "inception" or "vgg16" (as Kynkäänniemi et al.).
         real_files: real images or one .zip, instead of real.

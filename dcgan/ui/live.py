@@ -55,9 +55,8 @@ def view(s: RunSnapshot) -> tuple:
                                   ("fresh_diversity_ratio", "fresh noise (epoch end)")))
     parts = [d for d in (div, per_epoch) if d is not None]
     fid = _fid_panel(s)
-    return (s.text, losses, probs, str(s.grid) if s.grid else None, str(s.gif) if s.gif else None,
-            f"{s.story}\n\n{s.alarms}",
-            [str(p) for p in s.files] or None, pd.concat(parts) if parts else None,
+    return (s.text, losses, probs, common.handout(s.grid), common.handout(s.gif), f"{s.story}\n\n{s.alarms}",
+            [common.handout(p) for p in s.files] or None, pd.concat(parts) if parts else None,
             gr.update(value=fid, visible=fid is not None))
 
 
