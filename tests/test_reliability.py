@@ -175,3 +175,17 @@ def test_a_full_disk_ends_the_cli_with_exit_3_one_line_and_the_run_marked(tmp_pa
     assert len(lines) == 1 and "No space left on device" in lines[0] and "MB free" in lines[0], proc.stderr
     assert RunDir(out).status()["state"] == "failed"
     assert load_checkpoint(RunDir(out).last)["epoch"] >= 1  # the last good checkpoint survives
+
+
+def test_a_public_run_stops_itself_at_its_wall_time_cap(image_folder, tmp_path, monkeypatch):
+    """DCGAN_MAX_TRAIN_MIN reaches the worker as max_seconds: it stops itself, with a checkpoint."""
+    from dcgan import worker
+
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
+    sup = worker.Supervisor()
+    run = sup.start(tiny(image_folder, epochs=100_000), sup.new_run_dir(), max_seconds=10)
+    deadline = time.time() + 180
+    while run.state() == "running" and time.time() < deadline:
+        time.sleep(0.5)
+    assert run.state() == "stopped", (run.path / "train.log").read_text()[-2000:]
+    assert load_checkpoint(run.last)["step"] > 0

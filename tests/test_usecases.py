@@ -226,3 +226,28 @@ def test_directions_are_computed_once_in_the_background():
     assert g in sampling._directions  # noqa: SLF001 - the cache itself is what this test is about
     first = api.directions(LOCAL, "emoji", amounts=(1, 0, 0, 0, 0)).image
     assert first.size == (256, 256)
+
+
+def test_expiry_removes_old_anonymous_runs_only_and_logs_it(tmp_path, monkeypatch):
+    import os
+    import time as _time
+
+    from dcgan.api.limits import Limits, expire
+
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path))
+    old_anon = _fake_run(tmp_path, "run-old-anon", "key:abc")
+    new_anon = _fake_run(tmp_path, "run-new-anon", "key:def")
+    old_user = _fake_run(tmp_path, "run-old-user", "hf:someone")
+    running = _fake_run(tmp_path, "run-old-running", "key:ghi")
+    running.set_status("running")  # this process: alive
+    two_days = _time.time() - 48 * 3600
+    for r in (old_anon, old_user, running):
+        os.utime(r.status_file, (two_days, two_days))
+    limits = Limits(max_work=1, max_minutes=1, quota_mb=10_000, ttl_hours=24)
+    assert expire(limits, tmp_path) == ["run-old-anon"]
+    assert not old_anon.path.exists() and new_anon.path.exists() and old_user.path.exists() and running.path.exists()
+    assert "removed run-old-anon" in (tmp_path / "expired.log").read_text()
+    # over the quota: ended anonymous runs go, oldest first, whatever their age; never the others
+    (new_anon.path / "big.bin").write_bytes(b"x" * (2 << 20))
+    assert expire(Limits(1, 1, quota_mb=1, ttl_hours=24), tmp_path) == ["run-new-anon"]
+    assert old_user.path.exists() and running.path.exists()
