@@ -110,7 +110,7 @@ class Supervisor:
             return
 
         def loop():
-            while self.queued() or self.active() is not None:
+            while self.queued():  # nothing waits: nothing to do (the next submit starts a new pump)
                 try:
                     self.pump()
                 except Exception:  # noqa: BLE001 - a broken request must not stop the queue

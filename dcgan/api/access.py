@@ -19,7 +19,7 @@ from typing import Sequence
 from .. import data as datamod
 from ..errors import ConfigError, UserError
 from ..hub import ALIASES, BUNDLED, HUB_ID
-from ..runs import RunDir, example_runs, find_run, runs_root
+from ..runs import RunDir, example_runs, find_run, list_runs, runs_root
 from .caller import Caller, Upload
 
 GENERATOR_WORDS = "demo, faces, emoji, a run's name, a Hub id USER/NAME or an uploaded file"
@@ -51,8 +51,6 @@ def run_for(caller: Caller, name: str | None) -> RunDir:
 
 def newest_run(caller: Caller) -> RunDir | None:
     """The caller's newest run; None when it has none."""
-    from ..runs import list_runs
-
     return next((r for r in list_runs() if caller.sees(r.owner())), None)
 
 

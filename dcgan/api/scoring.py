@@ -24,6 +24,7 @@ from ..images import grid, to_pil, to_uint8
 from ..inception import DIMS
 from ..latent import sample, z_from_seeds
 from ..metrics import PR_FEATURES, Evaluator, compare as compare_sides, report_markdown
+from ..runs import list_runs
 from . import checks
 from .access import data_spec, generator_spec, run_for, server_path, stage, uploads_named, writable
 from .caller import Caller, Upload
@@ -180,8 +181,6 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
             replay: bool = False) -> Comparison:
     """Two or more runs side by side (curves overlaid, newest grids, differing settings, first
     alarms), drawn to `out` (.png; a temporary file when none)."""
-    from ..runs import list_runs
-
     names = [str(r).strip() for r in (runs or []) if str(r).strip()]
     if not names:  # the caller's two newest runs, else the shipped pair of the blog's experiment
         names = [r.name for r in list_runs() if caller.sees(r.owner())][:2]

@@ -71,6 +71,18 @@ def caller(request: gr.Request | None = None, key: str | None = None) -> Caller:
     return Caller(owner="nobody:" + new_key(), trusted=False)
 
 
+def run_names(request: gr.Request | None, key: str | None = None) -> list[str]:
+    """The names a run picker offers this caller: its runs, then the shipped examples."""
+    from .. import api
+
+    return [r.name for r in api.runs(caller(request, key))]
+
+
+def refresh_runs(key, request: gr.Request):
+    """A run picker's event: its choices as they are now (on page load and whenever it is opened)."""
+    return gr.update(choices=run_names(request, key))
+
+
 def signed_in(request: gr.Request | None) -> bool:
     return bool(getattr(request, "username", None)) if request is not None else False
 

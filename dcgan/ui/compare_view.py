@@ -13,10 +13,6 @@ from ..api.scoring import EXAMPLE_PAIR
 from . import common
 
 
-def refresh(key, request: gr.Request):
-    return gr.update(choices=[r.name for r in api.runs(common.caller(request, key))])
-
-
 def on_load(key, request: gr.Request):
     """The caller's runs to pick from; preselected, its two newest, else the shipped pair of the
     blog's experiment (300 faces collapsing without augmentation, and the same run with it)."""
@@ -43,6 +39,6 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
                        format="png")
     settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True)
-    picked.focus(refresh, key, picked, api_visibility="private")
+    picked.focus(common.refresh_runs, key, picked, api_visibility="private")
     demo.load(on_load, key, picked, api_visibility="private")
     go.click(compare, [picked, replay, key], [picture, settings, alarms], api_visibility="private")

@@ -28,10 +28,6 @@ def weights_note() -> str:
         return f"⚠️ {e} On a machine with internet access they are downloaded on first use."
 
 
-def run_choices(key, request: gr.Request):
-    return gr.update(choices=[r.name for r in api.runs(common.caller(request, key))])
-
-
 @common.gpu
 @common.page_event
 def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
@@ -105,8 +101,8 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),
                                 gr.update(visible=k == "npz")), real_kind, [real_files, real_run, real_npz],
                      api_visibility="private")
-    real_run.focus(run_choices, key, real_run, api_visibility="private")
-    real_kind.change(run_choices, key, real_run, api_visibility="private")
+    real_run.focus(common.refresh_runs, key, real_run, api_visibility="private")
+    real_kind.change(common.refresh_runs, key, real_run, api_visibility="private")
     fake_kind.change(lambda k: (gr.update(visible=k == "generator"), gr.update(visible=k == "generator"),
                                 gr.update(visible=k == "upload")), fake_kind, [gen_choice, n, fake_files],
                      api_visibility="private")

@@ -35,10 +35,6 @@ def hardware_note() -> str:
     return note + (" " + Limits.from_env().text() if common.public_mode() else "")
 
 
-def run_choices(request: gr.Request | None, key: str | None = None) -> list[str]:
-    return [r.name for r in api.runs(common.caller(request, key))]
-
-
 def start_event(form: dict, data, files, hub_dataset, half, key):
     """The Start button's function: Gradio hands it {component: value} of every input."""
 
@@ -58,7 +54,7 @@ def start_event(form: dict, data, files, hub_dataset, half, key):
         started = api.train(common.caller(request, visitor), settings, uploads=ups, half=bool(values[half]),
                             progress=lambda done, total: progress(done / max(total, 1),
                                                                   desc=f"decoding images {done}/{total}"))
-        return started.note, gr.update(choices=run_choices(request, visitor), value=started.run), visitor
+        return started.note, gr.update(choices=common.run_names(request, visitor), value=started.run), visitor
 
     return start
 
@@ -95,10 +91,6 @@ def push(run: str | None, repo_id: str, private: bool, key: str | None, request:
 @common.page_event
 def architecture(size, half, grayscale) -> str:
     return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half).markdown
-
-
-def refresh_runs(key, request: gr.Request):
-    return gr.update(choices=run_choices(request, key))
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -159,7 +151,7 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     (resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name], api_visibility="private")
      .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     push_btn.click(push, [run_name, repo_id, private, key], pushed, api_visibility="private")
-    run_name.focus(refresh_runs, key, run_name, api_visibility="private")
+    run_name.focus(common.refresh_runs, key, run_name, api_visibility="private")
     (run_name.input(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private")
      .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private"))
 
