@@ -26,7 +26,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     from .config import add_arguments
 
     p.add_argument("--out", required=True, help="run directory to write (or resume)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt "
+                   "(or the checkpoint --from names); --lr, --beta1, --beta2, --flip and --augment may change")
+    p.add_argument("--from", dest="start_from", default="last", choices=("last", "healthy", "best"),
+                   help="with --resume: last (default); healthy, the newest epoch end without an alarm (a "
+                        "rewind: later epochs are kept aside in branches/N); best, the best FID")
     p.add_argument("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
     add_arguments(p)
 
@@ -47,7 +51,8 @@ def cmd_train(a: argparse.Namespace) -> int:
 
     decoding = Bar("decoding images", "img", disable=quiet or a.json)
     view = TrainingView(a.out, decoding)
-    events = train_here(LOCAL, given(a), a.out, resume=a.resume, half=a.half, stop=stop, data_progress=decoding)
+    events = train_here(LOCAL, given(a), a.out, resume=a.resume, half=a.half, stop=stop, data_progress=decoding,
+                        start_from=a.start_from)
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for ev in events:
@@ -156,7 +161,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
 def cmd_summary(a: argparse.Namespace) -> int:
     from .api import summary
 
-    t = summary(image_size=a.image_size, ngf=a.ngf, ndf=a.ndf, nz=a.nz, channels=a.channels, half=a.half)
+    t = summary(image_size=a.image_size, ngf=a.ngf, ndf=a.ndf, nz=a.nz, channels=a.channels, half=a.half,
+                upsample=a.upsample)
     print(json.dumps(t.table) if a.json else t.markdown)
     return 0
 
@@ -295,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ndf", type=int, default=64)
     p.add_argument("--channels", type=int, default=3, choices=(1, 3))
     p.add_argument("--half", action="store_true", help="halve ngf and ndf, as train --half does")
+    p.add_argument("--upsample", default="transposed", choices=("transposed", "resize"),
+                   help="G's x2 steps, as train --upsample (default: transposed, the paper's)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_summary)
 

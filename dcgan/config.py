@@ -20,18 +20,21 @@ import torch
 from .augment import parse_policy
 from .trackers import parse as parse_trackers
 from .errors import ConfigError
-from .models import SIZES, ModelConfig
+from .models import SIZES, UPSAMPLING, ModelConfig
 
 
 def setting(default, help: str, *, choices=None, flag: str | None = None, on_resume: bool = False,
-            parts=None, common: bool = False, server_path: bool = False):
+            tunable: bool = False, parts=None, common: bool = False, server_path: bool = False):
     """A TrainConfig field with what the CLI, the form and the model card need to know about it.
 
-    on_resume: may differ when a run is resumed (how long and where to run); every other field is
-    part of the run's identity and is taken from the checkpoint. parts: the words a comma list may
+    on_resume: may differ when a run is resumed (how long and where to run); tunable: may change
+    when a run continues (resumed, or rewound to its last healthy epoch), and each change is
+    recorded in config.json (how it learns: lr, betas, flips, augmentation); every other field is
+    part of the run's identity (the architecture, the data, the seed) and is taken from the checkpoint. parts: the words a comma list may
     hold (the form offers them as checkboxes). common: shown at the top of the app's form, the rest
     under "All settings". server_path: names a file or folder of the server (local user only)."""
     return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "on_resume": on_resume,
+                                            "tunable": tunable,
                                             "parts": parts, "common": common, "server_path": server_path})
 
 
@@ -48,16 +51,20 @@ class TrainConfig:
     ngf: int = setting(64, "generator width (channels of its last hidden block)")
     ndf: int = setting(64, "discriminator width (channels of its first block)")
     nc: int = setting(3, "image channels: 3 (RGB) or 1 (grayscale)", choices=(1, 3), flag="--channels")
+    upsample: str = setting("transposed", "G's x2 steps: transposed (the paper's 4x4 stride-2 transposed "
+                            "convolutions) or resize (nearest-neighbour x2 + 3x3 convolution, against "
+                            "checkerboard artefacts; departs from the paper)", choices=UPSAMPLING)
     # ---- optimisation: the paper's Adam
     epochs: int = setting(25, "train until this many epochs in total", on_resume=True, common=True)
     batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)", common=True)
-    lr: float = setting(2e-4, "Adam learning rate, G and D")
-    beta1: float = setting(0.5, "Adam beta1")
-    beta2: float = setting(0.999, "Adam beta2")
-    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)", common=True)
+    lr: float = setting(2e-4, "Adam learning rate, G and D", tunable=True)
+    beta1: float = setting(0.5, "Adam beta1", tunable=True)
+    beta2: float = setting(0.999, "Adam beta2", tunable=True)
+    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)", common=True,
+                         tunable=True)
     augment: str = setting("none", "differentiable augmentation of everything D sees, for small datasets "
                            "(DiffAugment): none, or a comma list of color, translation, cutout",
-                           parts=("color", "translation", "cutout"), common=True)
+                           parts=("color", "translation", "cutout"), common=True, tunable=True)
     seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid", common=True)
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
@@ -121,7 +128,7 @@ class TrainConfig:
 
     # ---------------------------------------------------------------- derived
     def model(self) -> ModelConfig:
-        return ModelConfig(self.nz, self.ngf, self.ndf, self.nc, self.image_size)
+        return ModelConfig(self.nz, self.ngf, self.ndf, self.nc, self.image_size, self.upsample)
 
     def half(self) -> "TrainConfig":
         """The blog's fix for mode collapse: half the channels of G and D (32 with the defaults)."""
@@ -130,8 +137,14 @@ class TrainConfig:
 
     def resumed(self, saved: dict) -> "TrainConfig":
         """The settings of a resumed run: the saved ones, except those that may change on resume."""
-        keep = {f.name: getattr(self, f.name) for f in fields(self) if f.metadata["on_resume"]}
+        keep = {f.name: getattr(self, f.name) for f in fields(self) if _may_change(f)}
         return type(self).from_dict({**saved, **keep})
+
+    def tuned(self, saved: dict) -> dict:
+        """The tunable settings in which this config differs from a saved one: {name: new value}."""
+        before = type(self).from_dict(saved)
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.metadata["tunable"] and getattr(self, f.name) != getattr(before, f.name)}
 
     @classmethod
     def for_resume(cls, saved: dict, changes: dict) -> "TrainConfig":
@@ -139,13 +152,14 @@ class TrainConfig:
         that is part of the run's identity (widths, data, seed, ...) is refused in one line rather
         than dropped in silence; asking for the value the run already has is fine."""
         before, after = cls.from_dict(saved), cls.from_dict({**saved, **changes})
-        fixed = [f for f in fields(cls) if f.name in changes and not f.metadata["on_resume"]
+        fixed = [f for f in fields(cls) if f.name in changes and not _may_change(f)
                  and getattr(after, f.name) != getattr(before, f.name)]
         if fixed:
             said = ", ".join(f"{flag_of(f)} {_plain(getattr(after, f.name))} (the run has "
                              f"{_plain(getattr(before, f.name))})" for f in fixed)
             raise ConfigError(f"a resumed run keeps its settings; cannot change {said}. Start a new run "
-                              "with another --out to train with different settings")
+                              "with another --out to train with different settings (these may change: "
+                              f"{', '.join(flag_of(f) for f in fields(cls) if f.metadata['tunable'])})")
         return after
 
     # ---------------------------------------------------------------- conversions
@@ -186,6 +200,10 @@ class TrainConfig:
             else:
                 parts.append(f"{flag} {value}")
         return " ".join(parts)
+
+
+def _may_change(f) -> bool:
+    return bool(f.metadata["on_resume"] or f.metadata["tunable"])
 
 
 def _plain(v) -> str:

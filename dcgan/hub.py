@@ -94,13 +94,17 @@ def config_from_state(sd: dict) -> dict:
     if len(convs) < 4:
         raise CheckpointError("these weights do not look like a DCGAN generator")
     first, last = sd[convs[0]], sd[convs[-1]]
+    if last.shape[-1] == 3:  # resize-convolution: Conv2d weights are (out, in, 3, 3)
+        return {"nz": first.shape[0], "ngf": last.shape[1], "nc": last.shape[0],
+                "image_size": check_size(2 ** (len(convs) + 1)), "upsample": "resize"}
     return {"nz": first.shape[0], "ngf": last.shape[0], "nc": last.shape[1],
             "image_size": check_size(2 ** (len(convs) + 1))}
 
 
 def _build(cfg: dict, sd: dict) -> Generator:
     try:
-        g = Generator(int(cfg["nz"]), int(cfg["ngf"]), int(cfg.get("nc", 3)), int(cfg["image_size"]))
+        g = Generator(int(cfg["nz"]), int(cfg["ngf"]), int(cfg.get("nc", 3)), int(cfg["image_size"]),
+                      str(cfg.get("upsample", "transposed")))
         g.load_state_dict(sd, strict=True)
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
         # torch's message starts with a header line; the next one names the key and shapes
@@ -194,8 +198,22 @@ def model_card(run: RunDir, repo_id: str | None = None, extra: str = "", bundled
         (lv, le, lp), (bv, be, bp) = s["fid_last"], s["fid_best"]
         fid = f"{lp} = {lv:.2f} at epoch {le}; best {bp} = {bv:.2f} at epoch {be}"
     hp = "\n".join(f"| {k} | {cfg.get(k)} |" for k in ("data", "n_images", "image_size", "batch_size", "lr",
-                                                       "beta1", "beta2", "nz", "ngf", "ndf", "flip", "seed",
-                                                       "precision", "device_used"))
+                                                       "beta1", "beta2", "nz", "ngf", "ndf", "upsample", "flip",
+                                                       "augment", "seed", "precision", "device_used"))
+    notes = []
+    if cfg.get("upsample") == "resize":
+        notes.append("**Departs from the paper:** G doubles its resolution by nearest-neighbour ×2 upsampling and a "
+                     "3×3 convolution (`--upsample resize`) instead of the paper's 4×4 stride-2 transposed "
+                     "convolutions, against their checkerboard artefacts. `from_pretrained` rebuilds it so "
+                     "(`upsample` is in config.json).")
+    for r in cfg.get("rewinds", []):
+        changed = ", ".join(f"{k} {v}" for k, v in r.get("changed", {}).items()) or "no setting changed"
+        notes.append(f"Rewound at epoch {r.get('at_epoch')} to its last healthy epoch {r.get('from_epoch')} and "
+                     f"continued with {changed}; the command above does not reproduce that.")
+    for c in cfg.get("changes", []):
+        changed = ", ".join(f"{k} {v}" for k, v in c.get("changed", {}).items())
+        notes.append(f"Resumed at epoch {c.get('at_epoch')} with {changed}.")
+    departures = "".join(f"\n{n}\n" for n in notes)
     return f"""---
 {data.to_yaml()}
 ---
@@ -231,7 +249,7 @@ Trained for {s['epochs']} epochs ({s['steps']} steps). Over the last epoch: loss
 loss_g {f(s['loss_g'])}, D(x) {f(s['d_real'], 3)}, D(G(z)) {f(s['d_fake'], 3)}.
 Sample diversity (mean pairwise distance of the 64 fixed-noise samples over that of 64 real
 images): {f(s['diversity_ratio'], 2)}. FID: {fid}.
-{extra}
+{departures}{extra}
 ## Limitations
 
 - A {cfg.get('image_size')}×{cfg.get('image_size')} DCGAN from 2015: expect blurry details, checkerboard

@@ -22,6 +22,7 @@ from torch import nn
 from .errors import ConfigError
 
 SIZES = (32, 64, 128)
+UPSAMPLING = ("transposed", "resize")
 HUB_TAGS = ["gan", "dcgan", "unconditional-image-generation", "dcgan-studio"]
 
 
@@ -34,9 +35,11 @@ class ModelConfig:
     ndf: int = 64  # discriminator width (channels of its first block)
     nc: int = 3  # image channels
     image_size: int = 64
+    upsample: str = "transposed"  # G's stride-2 blocks: the paper's transposed convolutions, or resize-conv
 
     def __post_init__(self):
         check_size(self.image_size)
+        check_upsample(self.upsample)
         for name in ("nz", "ngf", "ndf", "nc"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
@@ -79,6 +82,21 @@ class _HubModel(PyTorchModelHubMixin):
         return model.to(map_location).eval()
 
 
+def check_upsample(upsample: str) -> str:
+    if upsample not in UPSAMPLING:
+        raise ConfigError(f"upsample must be one of {', '.join(UPSAMPLING)}, got {upsample!r}")
+    return upsample
+
+
+def _up(c_in: int, c_out: int, upsample: str) -> list[nn.Module]:
+    """One of G's x2 steps: the paper's 4x4 stride-2 transposed convolution, or (resize) nearest-
+    neighbour x2 then a 3x3 convolution, which cannot leave the uneven-overlap checkerboard of the
+    transposed one (Odena, Dumoulin & Olah 2016)."""
+    if upsample == "resize":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+
+
 def _n_blocks(image_size: int) -> int:
     """Stride-2 blocks after the first 4x4 stage: 3 at 32, 4 at 64, 5 at 128."""
     return int(math.log2(check_size(image_size))) - 2
@@ -86,21 +104,25 @@ def _n_blocks(image_size: int) -> int:
 
 class Generator(nn.Module, _HubModel, library_name="dcgan-studio", tags=HUB_TAGS,
                 repo_url="https://huggingface.co/docs/hub/models-uploading"):
-    """z (N, nz, 1, 1) -> image (N, nc, S, S) in (-1, 1)."""
+    """z (N, nz, 1, 1) -> image (N, nc, S, S) in (-1, 1).
 
-    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, image_size: int = 64):
+    upsample="resize" departs from the paper: each stride-2 transposed convolution after the first
+    4x4 stage becomes nearest-neighbour x2 + a 3x3 convolution (same widths, 9/16 of the weights)."""
+
+    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, image_size: int = 64,
+                 upsample: str = "transposed"):
         super().__init__()
         self.nz, self.ngf, self.nc, self.image_size = nz, ngf, nc, check_size(image_size)
+        self.upsample = check_upsample(upsample)
         n = _n_blocks(image_size)
         ch = ngf * 2 ** (n - 1)  # 512 at 64x64 with ngf=64
         layers = [nn.ConvTranspose2d(nz, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True)]
         # (ngf*8) x 4 x 4 at 64x64; each block below halves channels and doubles the side
         for _ in range(n - 1):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
+            layers += [*_up(ch, ch // 2, upsample), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2
         # ngf x S/2 x S/2 -> nc x S x S
-        layers += [nn.ConvTranspose2d(ch, nc, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [*_up(ch, nc, upsample), nn.Tanh()]
         self.main = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -157,7 +179,7 @@ def build(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discrim
     with torch.random.fork_rng(devices=devices):
         if seed is not None:
             torch.manual_seed(seed)
-        g = Generator(cfg.nz, cfg.ngf, cfg.nc, cfg.image_size)
+        g = Generator(cfg.nz, cfg.ngf, cfg.nc, cfg.image_size, cfg.upsample)
         d = Discriminator(cfg.nc, cfg.ndf, cfg.image_size)
         g.apply(weights_init)
         d.apply(weights_init)

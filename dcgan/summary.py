@@ -62,7 +62,9 @@ def rows(t: dict, which: str) -> list[list]:
 def markdown(t: dict) -> str:
     c = t["config"]
     parts = [f"DCGAN at {c['image_size']}×{c['image_size']}, nz = {c['nz']}, ngf = {c['ngf']}, "
-             f"ndf = {c['ndf']}, {c['nc']} channel(s)", ""]
+             f"ndf = {c['ndf']}, {c['nc']} channel(s)"
+             + (", resize-convolution upsampling in G (nearest ×2 + 3×3 conv; the paper uses transposed "
+                "convolutions)" if c.get("upsample") == "resize" else ""), ""]
     for which, title in (("generator", "Generator"), ("discriminator", "Discriminator")):
         parts += [f"### {title}: input {_fmt_shape(t[which]['input_shape'])}, {t[which]['params']:,} parameters", "",
                   "| # | layer | kernel / stride / pad | output shape | parameters |", "|---:|---|---|---|---:|"]

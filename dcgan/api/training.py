@@ -20,8 +20,8 @@ from .. import monitor
 from ..config import TrainConfig
 from ..errors import Busy, ConfigError, DataError, NothingToResume, UserError
 from ..events import Event
-from ..models import ModelConfig
-from ..runs import ENDED, RunDir, example_runs, list_runs, runs_root
+from ..models import UPSAMPLING, ModelConfig
+from ..runs import CHECKPOINT_SOURCES, ENDED, RunDir, example_runs, list_runs, runs_root
 from ..summary import markdown as summary_markdown
 from ..summary import table as summary_table
 from ..worker import Supervisor
@@ -29,7 +29,7 @@ from . import checks
 from .access import data_spec, newest_run, run_for, server_path, stage, uploads_named, writable
 from .limits import Limits, expire, expires_at, folder_bytes
 from .caller import Caller, Upload
-from .results import ArchitectureTable, RunInfo, RunSnapshot, Stopped, TrainingStarted
+from .results import ArchitectureTable, RewindOffer, RunInfo, RunSnapshot, Stopped, TrainingStarted
 
 SUPERVISOR = Supervisor()
 EXAMPLE = "example-faces"  # what the run view shows before the caller has a run of its own
@@ -122,15 +122,24 @@ def wait_s(run: RunDir) -> float:
 
 
 def train_here(caller: Caller, values: Mapping[str, object], out: str | Path, *, resume: bool = False,
-               half: bool = False, stop=None, data_progress: Progress | None = None) -> Iterator[Event]:
+               half: bool = False, stop=None, data_progress: Progress | None = None,
+               start_from: str = "last") -> Iterator[Event]:
     """Train (or resume) into the run directory `out` in this process, yielding events. On resume,
-    `values` are the settings a person asked for: a change to one that may not change is refused."""
+    `values` are the settings a person asked for: a change to one that may not change is refused.
+    start_from (with resume): last, healthy (a rewind to the newest epoch without an alarm) or best."""
     from ..train import train as run_training
 
     run = RunDir(out)
+    if start_from != "last" and not resume:
+        raise ConfigError(f"--from {start_from} continues a run: add --resume")
     if resume:
+        source = run.checkpoint_for(start_from)
         if not run.last.exists():
             raise NothingToResume(f"nothing to resume: {run.last} does not exist")
+        if not source.exists():
+            raise NothingToResume(f"nothing to rewind to: {run.name} has no checkpoints/{source.name} "
+                                  + ("(kept at each epoch end without an alarm)" if start_from == "healthy"
+                                     else "(kept only when FID is tracked: --fid-every)"))
         changes = dict(values)
         if half:
             m = ModelConfig(ngf=changes.get("ngf", 64), ndf=changes.get("ndf", 64)).half()
@@ -139,7 +148,8 @@ def train_here(caller: Caller, values: Mapping[str, object], out: str | Path, *,
     else:
         cfg = settings(caller, values, half)
         cfg = TrainConfig.coerce({**cfg.to_dict(), "data": data_spec(caller, cfg.data)})
-    yield from run_training(cfg, run.path, resume=resume, stop=stop, data_progress=data_progress)
+    yield from run_training(cfg, run.path, resume=resume, stop=stop, data_progress=data_progress,
+                            start_from=start_from)
 
 
 def _saved_settings(run: RunDir) -> dict:
@@ -169,13 +179,19 @@ def stop(caller: Caller, run: str | None = None) -> Stopped:
 
 
 def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
-           changes: Mapping[str, object] | None = None) -> TrainingStarted:
-    """Continue a stopped, finished or interrupted run until `epochs` in total (default: as asked before)."""
+           changes: Mapping[str, object] | None = None, start_from: str = "last") -> TrainingStarted:
+    """Continue a stopped, finished or interrupted run until `epochs` in total (default: as asked
+    before), with `changes` to the settings that may change (lr, betas, flip, augment). start_from:
+    last, healthy (a rewind to the newest epoch without an alarm) or best."""
     target = run_for(caller, run) if run else newest_run(caller)
     if target is None:
         raise UserError("no run to resume: start one first")
     if not writable(target).last.exists():
         raise NothingToResume(f"{target.name} has no checkpoint to resume from")
+    source = target.checkpoint_for(checks.one_of(start_from, "start_from", CHECKPOINT_SOURCES))
+    if not source.exists():
+        raise NothingToResume(f"{target.name} has no checkpoints/{source.name} to continue from"
+                              + (" (kept at each epoch end without an alarm)" if start_from == "healthy" else ""))
     saved = _saved_settings(target)
     asked = dict(changes or {})
     if epochs is not None:
@@ -187,16 +203,43 @@ def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
         busy = SUPERVISOR.active()
         if busy is not None:
             raise Busy(f"a training is already running ({busy.name}); stop it first or wait for it")
-        SUPERVISOR.start(cfg, target, resume=True)
+        SUPERVISOR.start(cfg, target, resume=True, start_from=start_from)
     else:
         if any(caller.sees(r.owner()) for r in [SUPERVISOR.active(), *SUPERVISOR.queued()] if r is not None):
             raise Busy("you already have a run running or queued; one at a time per visitor")
         limits = Limits.from_env()
         if cfg.epochs * saved.get("n_images", 0) > limits.max_work:
             raise ConfigError(f"epochs × images must be at most {limits.max_work} on this shared Space")
-        SUPERVISOR.submit(cfg, target, resume=True, max_seconds=60 * limits.max_minutes)
-    return TrainingStarted(target.name, f"Resumed **{target.name}** towards epoch {cfg.epochs}.",
-                           saved.get("n_images", 0))
+        SUPERVISOR.submit(cfg, target, resume=True, max_seconds=60 * limits.max_minutes, start_from=start_from)
+    how = f"Rewound **{target.name}** to {source.stem}.pt" if start_from != "last" else f"Resumed **{target.name}**"
+    changed = cfg.tuned(saved)
+    with_ = f" with {', '.join(f'{k} {v}' for k, v in changed.items())}" if changed else ""
+    return TrainingStarted(target.name, f"{how}{with_}, towards epoch {cfg.epochs}.", saved.get("n_images", 0))
+
+
+def rewind(caller: Caller, run: str | None = None, continue_with: str | None = None,
+           changes: Mapping[str, object] | None = None, epochs: int | None = None) -> TrainingStarted:
+    """Back to the run's last healthy epoch (checkpoints/healthy.pt) and on from there: with
+    `changes`, or else the offered option named `continue_with` (default: the first, the monitor's
+    first remedy). A run still training is stopped first; the abandoned epochs are kept aside."""
+    target = writable(run_for(caller, run) if run else newest_run(caller))
+    if target is None:
+        raise UserError("no run to rewind: start one first")
+    if not target.healthy.exists():
+        raise NothingToResume(f"{target.name} has no healthy epoch to rewind to (checkpoints/healthy.pt is kept "
+                              "at each epoch end without an alarm)")
+    if changes is None:
+        s = look(target)
+        if s.rewind is None:
+            raise UserError(f"{target.name} has no active alarm to rewind from; resume it instead, or pass changes")
+        words = continue_with or s.rewind.options[0][0]
+        if words not in [w for w, _ in s.rewind.options]:
+            raise ConfigError(f"continue_with must be one of: {'; '.join(w for w, _ in s.rewind.options)}")
+        changes = s.rewind.changes(words)
+    active = SUPERVISOR.active()
+    if active is not None and active.path.resolve() == target.path.resolve():
+        SUPERVISOR.stop(active)
+    return resume(caller, target.name, epochs, changes, start_from="healthy")
 
 
 def runs(caller: Caller, examples: bool = True) -> list[RunInfo]:
@@ -272,7 +315,17 @@ def look(run: RunDir) -> RunSnapshot:
     return RunSnapshot(run.name, st, text, cfg, steps, epochs, monitor.story(steps, epochs),
                        alarm_text(epochs) if epochs else "No alarms yet.",
                        samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path,
-                       run.is_example)
+                       run.is_example, rewind_offer(run, cfg, epochs))
+
+
+def rewind_offer(run: RunDir, cfg: dict, epochs: list[dict]) -> RewindOffer | None:
+    """While the newest epoch has alarms and an alarm-free epoch is kept as healthy.pt: that epoch
+    (the newest epoch record without alarms: healthy.pt is written at each) and what to change."""
+    if run.is_example or not epochs or not epochs[-1].get("alarms") or not run.healthy.exists():
+        return None
+    healthy = next((e["epoch"] for e in reversed(epochs) if not e.get("alarms")), None)
+    options = monitor.rewind_options([a["kind"] for a in epochs[-1]["alarms"]], cfg)
+    return RewindOffer(healthy, options) if healthy is not None and options else None
 
 
 def _default_run(caller: Caller) -> RunDir | None:
@@ -307,15 +360,16 @@ def follow(caller: Caller, run: str | None = None, poll_s: float = 1.0) -> Itera
 # ---------------------------------------------------------------- the architecture
 
 def summary(image_size: int = 64, ngf: int = 64, ndf: int = 64, nz: int = 100, channels: int = 3,
-            half: bool = False) -> ArchitectureTable:
+            half: bool = False, upsample: str = "transposed") -> ArchitectureTable:
     """The paper's architecture table for these settings: every layer of G and D, totals."""
     m = ModelConfig(nz=checks.whole(nz, "nz", 1, 4096), ngf=checks.whole(ngf, "ngf", 1, 1024),
                     ndf=checks.whole(ndf, "ndf", 1, 1024), nc=int(checks.one_of(checks.whole(channels, "channels", 1, 3), "channels", (1, 3))),
                     image_size=int(checks.one_of(checks.whole(image_size, "image_size", 1, 4096), "image_size",
-                                                 (32, 64, 128))))
+                                                 (32, 64, 128))),
+                    upsample=checks.one_of(upsample, "upsample", UPSAMPLING))
     t = summary_table(m.half() if checks.flag(half, "half") else m)
     return ArchitectureTable(t, summary_markdown(t))
 
 
-__all__ = ["SUPERVISOR", "alarm_text", "follow", "look", "resume", "runs", "settings", "snapshot", "stop",
+__all__ = ["SUPERVISOR", "alarm_text", "follow", "look", "resume", "rewind", "runs", "settings", "snapshot", "stop",
            "summary", "train", "train_here"]

@@ -163,7 +163,8 @@ def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: s
 
 @common.user_errors
 def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale: bool = False, ngf: int = 64,
-            ndf: int = 64, nz: int = 100) -> tuple[str, dict]:
+            ndf: int = 64, nz: int = 100,
+            upsample: Literal["transposed", "resize"] = "transposed") -> tuple[str, dict]:
     """The paper's architecture table for these settings: every layer of G and D with its kernel,
     stride, padding, output shape and parameters, and the totals.
 
@@ -174,11 +175,12 @@ def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale
         ngf: generator width (the paper: 64).
         ndf: discriminator width (the paper: 64).
         nz: latent size (the paper: 100).
+        upsample: G's x2 steps: "transposed" (the paper's) or "resize" (nearest x2 + 3x3 conv).
 
     Returns:
         The table as Markdown, and as JSON ({"generator": {"layers": [...], "params": N}, "discriminator": ...}).
     """
-    t = api.summary(image_size, ngf, ndf, nz, 1 if flag(grayscale, "grayscale") else 3, half)
+    t = api.summary(image_size, ngf, ndf, nz, 1 if flag(grayscale, "grayscale") else 3, half, upsample)
     return t.markdown, t.table
 
 
@@ -210,6 +212,37 @@ def resume(run: str | None = None, epochs: int | None = None, key: str | None = 
         A note, and the run's name (pass it to /follow).
     """
     r = api.resume(common.caller(request, key), run or None, epochs if epochs not in ("", None) else None)
+    return r.note, r.run
+
+
+@common.user_errors
+def rewind(run: str | None = None, continue_with: str | None = None, lr: float | None = None,
+           beta1: float | None = None, beta2: float | None = None, flip: bool | None = None,
+           augment: str | None = None, epochs: int | None = None, key: str | None = None,
+           request: gr.Request = None) -> tuple[str, str]:
+    """Go back to a run's last healthy epoch (the newest epoch end without an alarm, kept as
+    checkpoints/healthy.pt) and continue from there with changed settings; a run still training is
+    stopped first, and the abandoned epochs are kept aside (Compare shows them).
+
+    Args:
+        run: the run's name; empty rewinds your newest run.
+        continue_with: one of the options /follow's "rewind" offers (default: the first, the monitor's
+            first remedy); ignored when any setting below is given.
+        lr: a new Adam learning rate.
+        beta1: a new Adam beta1.
+        beta2: a new Adam beta2.
+        flip: random horizontal flips on or off.
+        augment: "none" or a comma list of color, translation, cutout.
+        epochs: the total number of epochs to reach; empty keeps what the run asked for.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
+
+    Returns:
+        A note, and the run's name (pass it to /follow).
+    """
+    given = {k: v for k, v in (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("flip", flip), ("augment", augment))
+             if v not in (None, "")}
+    r = api.rewind(common.caller(request, key), run or None, continue_with or None, given or None,
+                   epochs if epochs not in ("", None) else None)
     return r.note, r.run
 
 
@@ -325,7 +358,7 @@ def push(run: str | None = None, repo_id: str | None = None, private: bool = Fal
 
 
 PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
-          "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "runs": runs,
+          "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "rewind": rewind, "runs": runs,
           "follow": follow, "compare": compare, "fid": fid, "push": push}
 # Answered outside the queue: these take a second or less (a 256-tile grid, a 240-frame walk: a few),
 # and Gradio 6.31's MCP server turns the several outputs of a queued call into one text (it wraps the

@@ -71,6 +71,12 @@ def resume(run: str | None, epochs, key: str | None, request: gr.Request):
 
 
 @common.page_event
+def rewind(run: str | None, continue_with: str | None, key: str | None, request: gr.Request):
+    r = api.rewind(common.caller(request, key), run or None, continue_with or None)
+    return r.note, gr.update(value=r.run)
+
+
+@common.page_event
 def form_for(run: str | None, names: list[str], key: str | None, request: gr.Request) -> list:
     """The form's values of the followed run, and "half channels" off (the run's widths are in the
     form already); an example run leaves the form at the paper's defaults."""
@@ -89,8 +95,13 @@ def push(run: str | None, repo_id: str, private: bool, key: str | None, request:
 
 
 @common.page_event
-def architecture(size, half, grayscale) -> str:
-    return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half).markdown
+def architecture(size, half, grayscale, upsample="transposed") -> str:
+    return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half, upsample).markdown
+
+
+def _rewind_label(run: str | None, words: str | None, key: str | None, request: gr.Request):
+    s = api.snapshot(common.caller(request, key), run or None)
+    return gr.update(value=s.rewind.label(words)) if s is not None and s.rewind else gr.update()
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -141,9 +152,10 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     names_state = gr.State(names)
     data.change(lambda c: (gr.update(visible=c == "upload"), gr.update(visible=c == "hf")), data,
                 [files, hub_dataset], api_visibility="private")
-    size, nc = form["image_size"], form["nc"]
-    for w in (size, half, nc):
-        w.change(lambda s, h, c: architecture(s, h, c == 1), [size, half, nc], arch, api_visibility="private")
+    size, nc, up = form["image_size"], form["nc"], form["upsample"]
+    for w in (size, half, nc, up):
+        w.change(lambda s, h, c, u: architecture(s, h, c == 1, u), [size, half, nc, up], arch,
+                 api_visibility="private")
     (start_btn.click(start_event(form, data, files, hub_dataset, half, key),
                      {data, files, hub_dataset, half, key, *widgets}, [note, run_name, key], api_visibility="private")
      .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
@@ -151,6 +163,10 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     (resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name], api_visibility="private")
      .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     push_btn.click(push, [run_name, repo_id, private, key], pushed, api_visibility="private")
+    rewind_with, rewind_btn = outs[-2], outs[-1]
+    rewind_with.input(_rewind_label, [run_name, rewind_with, key], rewind_btn, api_visibility="private")
+    (rewind_btn.click(rewind, [run_name, rewind_with, key], [note, run_name], api_visibility="private")
+     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     run_name.focus(common.refresh_runs, key, run_name, api_visibility="private")
     (run_name.input(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private")
      .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private"))
