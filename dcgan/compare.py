@@ -19,7 +19,21 @@ from .runs import RunDir
 # run bookkeeping, not settings: never reported as "differing"
 BOOKKEEPING = {"data_fingerprint", "device_used", "world_size", "steps_per_epoch", "log_every", "ckpt_every_s",
                "device", "fid_weights", "compile", "track"}
-PANELS = ("losses", "d_outputs", "diversity", "fid")
+PANELS = ("losses", "d_outputs", "diversity", "checkerboard", "fid")
+
+
+@dataclass
+class Branch:
+    """What a rewind left behind (runs.py's branches/N): its records and how it ended."""
+    number: int
+    info: dict  # from_epoch, at_epoch, changed, ...
+    steps: list[dict] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)
+
+    def describe(self) -> str:
+        changed = ", ".join(f"{k} {v}" for k, v in self.info.get("changed", {}).items()) or "no setting changed"
+        return (f"rewound at epoch {self.info.get('at_epoch')} to epoch {self.info.get('from_epoch')} "
+                f"({self.info.get('source', 'healthy')}.pt) with {changed}")
 
 
 @dataclass
@@ -32,6 +46,11 @@ class RunView:
     epochs: list[dict] = field(default_factory=list)
     grid: Path | None = None
     gif: Path | None = None
+    branches: list[Branch] = field(default_factory=list)
+
+    def fork_step(self, b: Branch) -> int | None:
+        """The step where branch `b` left this run's history (its healthy epoch's end)."""
+        return next((e["step"] for e in self.epochs if e["epoch"] == b.info.get("from_epoch")), None)
 
     @property
     def alarms(self) -> list[dict]:
@@ -78,8 +97,20 @@ def load(paths, replay: bool = False) -> list[RunView]:
         samples = run.sample_paths()
         views.append(RunView(run.name, run.path, config, run.state(),
                              [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"],
-                             samples[-1] if samples else None, run.gif if run.gif.exists() else None))
+                             samples[-1] if samples else None, run.gif if run.gif.exists() else None,
+                             _branches(run)))
     return views
+
+
+def _branches(run: RunDir) -> list[Branch]:
+    import json
+
+    out = []
+    for d in run.branch_dirs():
+        recs = RunDir(d).read_metrics()
+        out.append(Branch(int(d.name), json.loads((d / "branch.json").read_text()),
+                          [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"]))
+    return out
 
 
 def differing(views: list[RunView]) -> list[tuple[str, list]]:
@@ -98,6 +129,8 @@ def figure(views: list[RunView], panels=PANELS, grids: bool = True, width: float
     from matplotlib.figure import Figure
 
     panels = [p for p in panels if p != "fid" or any(v.best_fid for v in views)]
+    panels = [p for p in panels if p != "checkerboard"
+              or any("checkerboard" in e.get("signals", {}) for v in views for e in v.epochs)]
     nrows = -(-len(panels) // 2)
     show_grids = grids and any(v.grid for v in views)
     grid_h = min(width / max(len(views), 1), 5.5) if show_grids else 0.0
@@ -127,29 +160,53 @@ def figure(views: list[RunView], panels=PANELS, grids: bool = True, width: float
     return fig
 
 
-def _draw(ax, panel: str, v: RunView, color: str) -> None:
-    s = v.steps
-    x = [r["step"] for r in s]
+def _curves(ax, panel: str, name: str, steps: list[dict], epochs: list[dict], color: str,
+            alpha: float = 1.0) -> None:
+    """One history's curves on one panel (a run's, or faded, an abandoned branch's)."""
+    s, x = steps, [r["step"] for r in steps]
+    kw = dict(color=color, lw=1, alpha=alpha)
     if panel == "losses":
-        ax.plot(x, [r["loss_d"] for r in s], color=color, lw=1, label=f"{v.name} D")
-        ax.plot(x, [r["loss_g"] for r in s], color=color, lw=1, ls="--", label=f"{v.name} G")
+        ax.plot(x, [r["loss_d"] for r in s], label=f"{name} D", **kw)
+        ax.plot(x, [r["loss_g"] for r in s], ls="--", label=f"{name} G", **kw)
+    elif panel == "d_outputs":
+        ax.plot(x, [r["d_real"] for r in s], label=f"{name} D(x)", **kw)
+        ax.plot(x, [r["d_fake"] for r in s], ls="--", label=f"{name} D(G(z))", **kw)
+    elif panel == "diversity":
+        e = [r for r in epochs if r.get("diversity_ratio") is not None]
+        ax.plot([r["step"] for r in e], [r["diversity_ratio"] for r in e], marker=".", label=f"{name} fixed noise", **kw)
+        fresh = [r for r in e if r.get("fresh_diversity_ratio") is not None]
+        if fresh:
+            ax.plot([r["step"] for r in fresh], [r["fresh_diversity_ratio"] for r in fresh], ls=":",
+                    label=f"{name} fresh noise", **kw)
+    elif panel == "checkerboard":
+        e = [r for r in epochs if "checkerboard" in r.get("signals", {})]
+        if e:
+            ax.plot([r["step"] for r in e], [r["signals"]["checkerboard"] for r in e], marker=".", label=name, **kw)
+
+
+def _draw(ax, panel: str, v: RunView, color: str) -> None:
+    for b in v.branches:  # abandoned histories first, faded, so the live one is drawn over them
+        _curves(ax, panel, f"{v.name} branch {b.number} (abandoned)", b.steps, b.epochs, color, alpha=0.3)
+        at = v.fork_step(b)
+        if at is not None:
+            ax.axvline(at, color=color, lw=1.2, alpha=0.6)
+    _curves(ax, panel, v.name, v.steps, v.epochs, color)
+    if panel == "losses":
         ax.set_title("losses (D solid, G dashed)", fontsize=10)
         ax.set_yscale("symlog", linthresh=1.0)
     elif panel == "d_outputs":
-        ax.plot(x, [r["d_real"] for r in s], color=color, lw=1, label=f"{v.name} D(x)")
-        ax.plot(x, [r["d_fake"] for r in s], color=color, lw=1, ls="--", label=f"{v.name} D(G(z))")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title("discriminator outputs (D(x) solid, D(G(z)) dashed)", fontsize=10)
     elif panel == "diversity":
-        e = [r for r in v.epochs if r.get("diversity_ratio") is not None]
-        ax.plot([r["step"] for r in e], [r["diversity_ratio"] for r in e], color=color, marker=".", lw=1,
-                label=f"{v.name} fixed noise")
-        fresh = [r for r in e if r.get("fresh_diversity_ratio") is not None]
-        if fresh:
-            ax.plot([r["step"] for r in fresh], [r["fresh_diversity_ratio"] for r in fresh], color=color, lw=1,
-                    ls=":", label=f"{v.name} fresh noise")
         ax.axhline(COLLAPSE_RATIO, color="grey", lw=0.8, ls="--")
         ax.set_title("sample diversity / real images' (per epoch)", fontsize=10)
+    elif panel == "checkerboard":
+        from .monitor import CHECKER_EXCESS
+
+        ax.axhline(CHECKER_EXCESS, color="grey", lw=0.8, ls="--")
+        ax.axhline(1.0, color="grey", lw=0.5)
+        ax.set_yscale("log")
+        ax.set_title("checkerboard: periodic peaks / real images' (per epoch)", fontsize=10)
     elif panel == "fid":
         e = [r for r in v.epochs if r.get("fid") is not None]
         if e:

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import torch
 
-from . import monitor
+from . import monitor, spectrum
 from .events import AlarmRaised, Checkpointed, EpochDone, Event, Warned
 from .images import grid_image, to_float
 from .latent import sample, z_from_seeds
@@ -40,10 +40,13 @@ class EpochEnd:
     """Holds the yardsticks measured once per run (real images' diversity and extreme-pixel share,
     the FID tracker) and does the epoch-end jobs for the trainer."""
 
-    def __init__(self, cfg, real_uint8: torch.Tensor, device: torch.device, track_fid: bool):
+    def __init__(self, cfg, real_uint8: torch.Tensor, device: torch.device, track_fid: bool,
+                 real_for_spectrum: torch.Tensor | None = None):
         self.cfg = cfg
         self.real_div = monitor.diversity(to_float(real_uint8))
         self.real_sat = monitor.saturation(real_uint8)
+        # the data's own periodic peaks (pixel art, upscaled icons have some): the checkerboard's yardstick
+        self.real_spectrum = spectrum.peak_contrast(real_uint8 if real_for_spectrum is None else real_for_spectrum)
         self.fid = fid_tracker(cfg, device) if track_fid else None
 
     # ---------------------------------------------------------------- the jobs
@@ -65,15 +68,18 @@ class EpochEnd:
                                                 FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
         fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
         sat = monitor.saturation(samples)
+        spec = spectrum.peak_contrast(torch.cat([samples.float().cpu(), fresh.float().cpu()]))
         steps = [m for m in st.metrics if m.get("kind") == "step"]
         signals, alarms = monitor.check(steps, ratio, st.best_diversity, fresh_ratio=fresh_ratio, sat=sat,
                                         real_sat=self.real_sat, context=t.run_config,
-                                        best_epoch=st.best_diversity_epoch, previous_ratio=previous_ratio(st.metrics))
+                                        best_epoch=st.best_diversity_epoch, previous_ratio=previous_ratio(st.metrics),
+                                        spectrum=spec, real_spectrum=self.real_spectrum,
+                                        checker_before=monitor.checker_history(st.metrics))
         if st.best_diversity is None or ratio > st.best_diversity:
             st.best_diversity, st.best_diversity_epoch = ratio, st.epoch
         return {"kind": "epoch", "epoch": st.epoch, "step": st.step, "diversity_ratio": ratio,
                 "fresh_diversity_ratio": fresh_ratio, "saturation": sat, "real_saturation": self.real_sat,
-                "signals": signals, "alarms": [a.to_dict() for a in alarms]}
+                "spectrum": spec, "real_spectrum": self.real_spectrum, "signals": signals, "alarms": [a.to_dict() for a in alarms]}
 
     def score(self, t, record: dict) -> bool:
         """FID into `record` when this epoch is measured; whether it is the best so far."""
@@ -85,9 +91,9 @@ class EpochEnd:
         st.best_fid = record["fid"] if improved else st.best_fid
         return improved
 
-    def keep(self, t, best: bool):
-        """last.pt (and best.pt), then the generator export; returns last.pt's path."""
-        path = t.save(best=best)
+    def keep(self, t, best: bool, healthy: bool):
+        """last.pt (and best.pt, healthy.pt), then the generator export; returns last.pt's path."""
+        path = t.save(best=best, healthy=healthy)
         t.run.save_generator(t.state.g)
         return path
 
@@ -105,7 +111,7 @@ class EpochEnd:
         st.metrics.append(record)
         run.append_metrics([record])
         t.trackers.epoch(record, grid)
-        path = self.keep(t, best)
+        path = self.keep(t, best, healthy=not record["alarms"])
         run.set_status("running" if st.epoch < cfg.epochs else "finished", epoch=st.epoch, epochs=cfg.epochs)
         yield EpochDone(epoch=st.epoch, epochs=cfg.epochs, step=st.step, sample=grid_path, gif=str(run.gif),
                         diversity_ratio=record["diversity_ratio"], signals=record["signals"],

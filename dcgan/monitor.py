@@ -37,11 +37,15 @@ LOST_FRACTION = 0.5  # ... and lost it when it falls below this fraction of its 
 SATURATION_EXCESS = 0.15  # samples' extreme-pixel share above the real images' by this much ...
 SATURATION_FACTOR = 3.0  # ... and this many times: artefacts
 SMALL_DATA = 2000  # fewer images than this: D can memorise them (DiffAugment's setting)
+CHECKER_EXCESS = 8.0  # periodic peaks this many times the real images' (spectrum.py): checkerboard
+# judged once the samples have learned some variety (LEARNED_RATIO) or after STALL_STEPS: a fresh
+# transposed-conv G is all checkerboard, and every run's early-stall grey tiles carry the pattern
+CHECKER_TREND = 0.15  # the last epochs' mean this much above / below the ones before: growing / fading
 
 
 @dataclass
 class Alarm:
-    kind: str  # lost_variety | no_variety | artefacts | d_wins | d_saturated | g_wins
+    kind: str  # lost_variety | no_variety | artefacts | checkerboard | d_wins | d_saturated | g_wins
     message: str
     remedies: list[str] = field(default_factory=list)
 
@@ -105,9 +109,47 @@ def _remedies(kind: str, ctx: dict) -> list[str]:
         out.append(f"a lower learning rate: the paper's --lr 0.0002{f' (this run uses {lr:g})' if lr > 2.2e-4 else ''}")
         out.append("Adam's beta1 at the paper's 0.5 (--beta1 0.5)")
         out.append("restart: a run this far off rarely recovers")
+    elif kind == "checkerboard":
+        if ctx.get("trend") == "fading" and ctx.get("step", 0) < 2000:
+            out.append("keep training: the pattern is fading, as it often does while G is young")
+        if lr > 2.2e-4:
+            out.append(f"the paper's learning rate (--lr 0.0002; this run uses {lr:g})")
+        else:
+            out.append(f"a lower learning rate (--lr {lr / 2:g}), which lets G smooth the pattern out")
+        if ctx.get("upsample", "transposed") == "transposed":
+            out.append("resize-convolution upsampling (--upsample resize, a new run): nearest-neighbour x2 "
+                       "and a 3x3 convolution cannot paint this pattern")
+        if ctx.get("trend") != "fading" or ctx.get("step", 0) >= 2000:
+            out.append("keep training only if it fades: a pattern that holds for many epochs rarely leaves")
     elif kind == "g_wins":
         out += ["check the data (a tiny or near-constant dataset?)", "a lower learning rate for G, or a wider D"]
     return out
+
+
+def rewind_options(kinds: list[str], ctx: dict) -> list[tuple[str, dict]]:
+    """What a rewind to the last healthy epoch may continue with, for these alarm kinds: (words,
+    {setting: value}) in the order of the remedies, only settings that may change on a rewind
+    (config.py's tunable ones; widths and upsampling need a new run). First: the one to preselect."""
+    small = 0 < ctx.get("n_images", SMALL_DATA) < SMALL_DATA
+    lr, out = float(ctx.get("lr", 2e-4)), []
+    augmented = ctx.get("augment", "none") not in ("none", "", None)
+    for kind in kinds:
+        if kind in ("lost_variety", "no_variety", "d_wins", "d_saturated"):
+            if small and not augmented:
+                out.append(("augmentation (color, translation, cutout)", {"augment": "color,translation,cutout"}))
+            if not ctx.get("flip", True):
+                out.append(("random horizontal flips", {"flip": True}))
+        if lr > 2.2e-4:
+            out.append((f"the paper's learning rate 0.0002 (now {lr:g})", {"lr": 2e-4}))
+        out.append((f"half the learning rate ({lr / 2:g})", {"lr": lr / 2}))
+        if kind == "artefacts" and float(ctx.get("beta1", 0.5)) != 0.5:
+            out.append(("Adam's beta1 at the paper's 0.5", {"beta1": 0.5}))
+    seen, unique = set(), []
+    for words, changes in out:
+        if words not in seen:
+            seen.add(words)
+            unique.append((words, changes))
+    return unique
 
 
 # ---------------------------------------------------------------- the signals
@@ -137,15 +179,18 @@ def _frac(win: list[dict], key: str, pred) -> float:
 def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: float | None = None,
           window_steps: int = WINDOW_STEPS, fresh_ratio: float | None = None, sat: float | None = None,
           real_sat: float | None = None, context: dict | None = None, best_epoch: int | None = None,
-          previous_ratio: float | None = None) -> tuple[dict, list[Alarm]]:
+          previous_ratio: float | None = None, spectrum: dict | None = None,
+          real_spectrum: dict | None = None, checker_before: list[float] | None = None) -> tuple[dict, list[Alarm]]:
     """Signals and alarms at an epoch's end.
 
     steps: the step records so far (step, loss_d, loss_g, d_real, d_fake, ...); diversity_ratio:
     this epoch's fixed-noise sample diversity over the real images'; best_ratio (and best_epoch):
     the best before this epoch; previous_ratio: the last epoch's (variety must stay lost two epochs
     running); fresh_ratio: the same measure on fresh latents; sat, real_sat: the
-    samples' and the real images' share of extreme pixel values; context: the run's settings
-    (n_images, ngf, ndf, flip, augment, lr), which order the remedies.
+    samples' and the real images' share of extreme pixel values; spectrum, real_spectrum: the
+    samples' and the real images' periodic peak contrast (spectrum.peak_contrast) and
+    checker_before: the checkerboard signal of the epochs before; context: the run's settings
+    (n_images, ngf, ndf, flip, augment, lr, upsample), which order the remedies.
     """
     ctx = context or {}
     signals: dict = {}
@@ -153,8 +198,8 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
     win = _window(steps, window_steps)
     step = steps[-1]["step"] if steps else 0
 
-    def alarm(kind: str, message: str) -> None:
-        alarms.append(Alarm(kind, message, _remedies(kind, ctx)))
+    def alarm(kind: str, message: str, **more) -> None:
+        alarms.append(Alarm(kind, message, _remedies(kind, {**ctx, "step": step, **more})))
 
     if win:
         ld, lg = [r["loss_d"] for r in win], [r["loss_g"] for r in win]
@@ -201,13 +246,44 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
                 alarm("artefacts", f"The samples are burnt out: {sat:.0%} of their pixel values sit at pure black "
                                    f"or white against {real_sat:.0%} in the real images (colour blow-outs, "
                                    "checkerboards): the updates are too large.")
+    if spectrum:
+        learned = max(best_ratio or 0.0, diversity_ratio or 0.0) >= LEARNED_RATIO
+        _checkerboard(signals, spectrum, real_spectrum or {}, checker_before or [], learned or step >= STALL_STEPS,
+                      alarm)
     return signals, alarms
+
+
+def _checkerboard(signals: dict, spec: dict, real: dict, before: list[float], judged: bool, alarm) -> None:
+    from .spectrum import excess
+
+    ex = excess(spec, real)
+    period = max(ex, key=ex.get)
+    value = signals["checkerboard"] = ex[period]
+    signals["checkerboard_period"] = int(period)
+    recent, earlier = [*before[-2:], value], before[-6:-2]
+    trend = "holding"
+    if earlier:
+        change = sum(recent) / len(recent) / max(sum(earlier) / len(earlier), 1e-12) - 1
+        trend = "growing" if change > CHECKER_TREND else "fading" if change < -CHECKER_TREND else "holding"
+    signals["checkerboard_trend"] = trend
+    # two epochs running above the bar, past the early stall
+    if judged and value >= CHECKER_EXCESS and before and before[-1] >= CHECKER_EXCESS:
+        how = {"growing": "and growing", "fading": "though fading", "holding": "and holding"}[trend]
+        alarm("checkerboard", f"Checkerboard artefacts: the samples carry a periodic {period}-px pattern, "
+                              f"{value:.1f}x the real images' share at that period, {how} "
+                              f"(the uneven overlap of G's stride-2 transposed convolutions).", trend=trend)
+
+
+def checker_history(records: list[dict]) -> list[float]:
+    """The checkerboard signal of each epoch so far (oldest first), from epoch records."""
+    return [r["signals"]["checkerboard"] for r in records
+            if r.get("kind") == "epoch" and "checkerboard" in r.get("signals", {})]
 
 
 def replay(records: list[dict], context: dict | None = None) -> list[dict]:
     """What the monitor would have said at each epoch end of a run, from its metrics.jsonl records
     alone: [{"epoch", "step", "signals", "alarms"}]. The trainer calls `check` the same way."""
-    steps, best, best_epoch, previous, out = [], None, None, None, []
+    steps, best, best_epoch, previous, out, checker = [], None, None, None, [], []
     for r in records:
         if r.get("kind") == "step":
             steps.append(r)
@@ -215,7 +291,10 @@ def replay(records: list[dict], context: dict | None = None) -> list[dict]:
             ratio = r["diversity_ratio"]
             signals, alarms = check(steps, ratio, best, fresh_ratio=r.get("fresh_diversity_ratio"),
                                     sat=r.get("saturation"), real_sat=r.get("real_saturation"), context=context,
-                                    best_epoch=best_epoch, previous_ratio=previous)
+                                    best_epoch=best_epoch, previous_ratio=previous, spectrum=r.get("spectrum"),
+                                    real_spectrum=r.get("real_spectrum"), checker_before=list(checker))
+            if "checkerboard" in signals:
+                checker.append(signals["checkerboard"])
             if best is None or ratio > best:
                 best, best_epoch = ratio, r["epoch"]
             previous = ratio

@@ -4,7 +4,10 @@
     metrics.jsonl          one object per logged step; one per epoch ("kind": "epoch")
     samples/epoch_NNN.png  the fixed-noise grid of each epoch, value range (-1, 1)
     progress.gif           the epoch grids in order (at most 60, evenly spaced)
-    checkpoints/last.pt    full training state; checkpoints/best.pt when FID is tracked
+    checkpoints/last.pt    full training state; checkpoints/best.pt when FID is tracked;
+                           checkpoints/healthy.pt at the newest epoch end without an alarm
+    branches/N/            what a rewind (resume --from healthy) left behind: that branch's
+                           metrics.jsonl, samples/ and branch.json (from_epoch, at_epoch, changed)
     generator/             model.safetensors + config.json (from_pretrained ready)
     status.json            state (see STATES), pid, time, and what the state needs (reason, epoch)
     request.json           what the app asked the worker to train (app-started runs only)
@@ -37,6 +40,7 @@ CHECKPOINT_FORMAT = "dcgan-studio/2"
 # "new": a directory with a request but no checkpoint yet
 STATES = ("new", "queued", "running", "finished", "stopped", "failed", "interrupted")
 ENDED = frozenset({"finished", "stopped", "failed", "interrupted"})
+CHECKPOINT_SOURCES = ("last", "healthy", "best")  # what `train --resume --from` may continue from
 
 
 EXAMPLES = Path(__file__).resolve().parent / "assets" / "examples"  # shipped, read-only run histories
@@ -74,6 +78,8 @@ class RunDir:
         self.checkpoints = self.path / "checkpoints"
         self.last = self.checkpoints / "last.pt"
         self.best = self.checkpoints / "best.pt"
+        self.healthy = self.checkpoints / "healthy.pt"
+        self.branches = self.path / "branches"
         self.generator = self.path / "generator"
         self.status_file = self.path / "status.json"
         self.request = self.path / "request.json"
@@ -220,6 +226,51 @@ class RunDir:
             code = errno.ENOSPC if free < 64 << 20 else errno.EIO
             raise OSError(code, os.strerror(code), str(path)) from None
         return path
+
+    def keep_as(self, path: Path) -> Path:
+        """`path` (best.pt, healthy.pt) atomically made the same file as last.pt: a hard link to it
+        (last.pt is always replaced by a new file, never rewritten, so the link keeps this version),
+        or a copy where the file system has no hard links."""
+        with atomic_path(path) as tmp:
+            tmp.unlink()  # the link takes the temporary name
+            try:
+                os.link(self.last, tmp)
+            except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise
+                shutil.copyfile(self.last, tmp)
+        return path
+
+    def checkpoint_for(self, source: str) -> Path:
+        """The checkpoint a run continues from: last, healthy or best."""
+        if source not in CHECKPOINT_SOURCES:
+            raise UserError(f"--from must be one of {', '.join(CHECKPOINT_SOURCES)} (got {source!r})")
+        return {"last": self.last, "healthy": self.healthy, "best": self.best}[source]
+
+    def branch_off(self, at_step: int, info: dict) -> Path | None:
+        """Move what was recorded after step `at_step` (metrics, epoch grids) into a new branches/N/
+        with `info` as its branch.json, and keep the rest as the run's history; returns the folder
+        (None when nothing was recorded after that step)."""
+        recs = self.read_metrics()
+        later = [r for r in recs if r.get("step", 0) > at_step or (r.get("kind") == "epoch"
+                                                                    and r["epoch"] > info["from_epoch"])]
+        grids = [p for p in self.sample_paths() if int(p.stem.split("_")[1]) > info["from_epoch"]]
+        if not later and not grids:
+            return None
+        n = 1 + max((int(p.name) for p in self.branches.glob("*") if p.name.isdigit()), default=0)
+        dest = self.branches / str(n)
+        (dest / "samples").mkdir(parents=True, exist_ok=True)
+        with open(dest / "metrics.jsonl", "w") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in later))
+        for p in grids:
+            os.replace(p, dest / "samples" / p.name)
+        self.write_json(dest / "branch.json", {**info, "records": len(later)})
+        return dest
+
+    def branch_dirs(self) -> list[Path]:
+        """The abandoned branches, oldest first."""
+        found = [p for p in self.branches.glob("*") if p.name.isdigit() and (p / "branch.json").exists()]
+        return sorted(found, key=lambda p: int(p.name))
 
     def save_generator(self, g: torch.nn.Module) -> Path:
         """model.safetensors + config.json, each replaced atomically (the model card is written

@@ -66,6 +66,9 @@ class TrainState:
         if checkpoint["opt_g"] is not None:
             opt_g.load_state_dict(checkpoint["opt_g"])
             opt_d.load_state_dict(checkpoint["opt_d"])
+            for opt in (opt_g, opt_d):  # Adam's moments carry over; a changed lr or betas applies from here
+                for group in opt.param_groups:
+                    group["lr"], group["betas"] = cfg.lr, (cfg.beta1, cfg.beta2)
         order_rng.set_state(checkpoint["rng"])
         ranks = checkpoint.get("rank_rng")
         if ranks and len(ranks) == dist.world:

@@ -42,6 +42,7 @@ from .trackers import Trackers
 # output on real and on generated images; the generated batch's diversity over the real batch's
 # (mean pairwise distance, 1 = as varied as the data, near 0 = G draws one picture); the spread
 # (std) of D's outputs on generated images; the norm of G's gradient (vanishes when D wins)
+SPECTRUM_IMAGES = 512  # real images whose spectrum is the checkerboard signal's yardstick
 STEP_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "batch_diversity", "d_fake_spread", "grad_norm_g")
 
 
@@ -49,13 +50,15 @@ class Trainer:
     """Setup in __init__; then `events()` runs epochs of `train_step`, each closed by `epoch_end`."""
 
     # ------------------------------------------------------------------ setup
-    def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop, data_progress=None):
+    def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop, data_progress=None,
+                 start_from: str = "last"):
         self.run, self.stop, self.dist = RunDir(out), stop, Dist()
         self.data_progress = data_progress  # fn(done, total) while the dataset is decoded (first time only)
         self.device = self.dist.setup(resolve_device(cfg.device))
         self.notes: list[Event] = []  # warnings raised during setup, yielded first
-        checkpoint = self._checkpoint(resume)
+        checkpoint = self._checkpoint(resume, start_from)
         cfg = cfg.resumed(checkpoint["config"]) if checkpoint else cfg
+        changed = cfg.tuned(checkpoint["config"]) if checkpoint else {}
         # 'auto' is decided once, here, and recorded: a resumed run keeps the precision it began with
         self.cfg = cfg = replace(cfg, precision=resolve_precision(cfg.precision, self.device))
         self.resumed = checkpoint is not None
@@ -72,6 +75,7 @@ class Trainer:
         self.run_config = {**cfg.to_dict(), "data_fingerprint": self.report.fingerprint, "n_images": n,
                            "steps_per_epoch": self.steps_per_epoch, "device_used": str(self.device),
                            "world_size": self.dist.world}
+        self.run_config.update(self._history(checkpoint, start_from, changed))
         # channels_last: faster on CUDA and, measured, on this CPU's oneDNN too. Except when compiling
         # on CUDA: inductor in torch 2.11 mis-strides the channels_last weight gradient of G's first
         # ConvTranspose (seen on an H200: assert_size_stride fails in convolution_backward)
@@ -81,6 +85,15 @@ class Trainer:
         self.images, self.on_host = self._place(self.images)
         self.state = TrainState.create(cfg, self.device, self.dist, checkpoint, self.mem)
         if self.dist.main:
+            if checkpoint and start_from != "last":  # a rewind: the abandoned branch is kept aside
+                rewind = self.run_config["rewinds"][-1]
+                branch = self.run.branch_off(self.state.step, rewind)
+                if branch is not None:
+                    rewind["branch"] = str(branch.relative_to(self.run.path))
+                # the stream says where the history forks, so a reader of metrics.jsonl alone sees it
+                self.state.metrics.append({"kind": "rewind", "epoch": self.state.epoch, "step": self.state.step,
+                                           **{k: v for k, v in rewind.items() if k != "time"}})
+                self.run.save_generator(self.state.g)
             if checkpoint:
                 self.run.rewrite_metrics(self.state.metrics)
             self.run.write_config(self.run_config)
@@ -95,21 +108,46 @@ class Trainer:
         pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
         # diversity and extreme-pixel share of real images, on a fixed subset: the samples' yardsticks
         real = self.images[pick.to(self.images.device)].cpu()
-        self.epoch_end = EpochEnd(cfg, real, self.device, track_fid=bool(cfg.fid_every) and self.dist.main)
+        # the data's spectrum from more images (a few peak bins per period are noisy over 64)
+        wide = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:SPECTRUM_IMAGES]
+        self.epoch_end = EpochEnd(cfg, real, self.device, track_fid=bool(cfg.fid_every) and self.dist.main,
+                                  real_for_spectrum=self.images[wide.to(self.images.device)].cpu())
         self.trackers = Trackers(cfg.track if self.dist.main else "", self.run.path, self.run_config)
         self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
         self.acc_n, self.t_log, self.last_ckpt = 0, time.perf_counter(), time.monotonic()
         self.ones = torch.ones(self.bs, device=self.device)
         self.zeros = torch.zeros(self.bs, device=self.device)
 
-    def _checkpoint(self, resume: bool) -> dict | None:
+    def _checkpoint(self, resume: bool, start_from: str) -> dict | None:
         if resume:
-            if not self.run.last.exists():
-                raise NothingToResume(f"nothing to resume: {self.run.last} does not exist")
-            return load_checkpoint(self.run.last)
+            path = self.run.checkpoint_for(start_from)
+            if not path.exists():
+                why = {"healthy": "; it is kept at each epoch end without an alarm, so this run has had none "
+                                  "since it was last started or resumed, or predates healthy checkpoints",
+                       "best": "; it is kept only when FID is tracked (--fid-every)"}.get(start_from, "")
+                raise NothingToResume(f"nothing to resume: {path} does not exist{why}")
+            return load_checkpoint(path)
+        if start_from != "last":
+            raise UserError(f"--from {start_from} continues a run: add --resume")
         if self.run.last.exists():
             raise RunExists(f"{self.run.path} already holds a run; pass --resume to continue it or choose another --out")
         return None
+
+    def _history(self, checkpoint: dict | None, start_from: str, changed: dict) -> dict:
+        """config.json's record of how this run was continued: "rewinds" (each resume from an earlier
+        checkpoint: from_epoch, at_epoch it was abandoned, changed) and "changes" (settings changed
+        on a plain resume), both carried over from the run's config.json."""
+        before = self.run.read_config() if self.run.config.exists() else {}
+        out = {k: list(before.get(k, [])) for k in ("rewinds", "changes")}
+        if checkpoint is None:
+            return {}
+        if start_from != "last":
+            reached = max([r["epoch"] for r in self.run.read_metrics() if r.get("kind") == "epoch"] or [0])
+            out["rewinds"].append({"from_epoch": checkpoint["epoch"], "at_epoch": reached, "source": start_from,
+                                   "changed": changed, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        elif changed:
+            out["changes"].append({"at_epoch": checkpoint["epoch"], "step": checkpoint["step"], "changed": changed})
+        return {k: v for k, v in out.items() if v}
 
     def _load_data(self):
         cfg = self.cfg
@@ -233,13 +271,15 @@ class Trainer:
         return rec
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, step_in_epoch: int = 0, perm=None, best: bool = False) -> Path:
+    def save(self, step_in_epoch: int = 0, perm=None, best: bool = False, healthy: bool = False) -> Path:
         ck = self.state.to_checkpoint(self.run_config, self.dist, step_in_epoch, perm)  # a collective
         self.last_ckpt = time.monotonic()
         if self.dist.main:
             self.run.save_checkpoint(ck)
             if best:  # DCGANs often get worse late in training: keep the best epoch
-                self.run.save_checkpoint(ck, self.run.best)
+                self.run.keep_as(self.run.best)
+            if healthy:  # the way back when an alarm fires later: resume --from healthy
+                self.run.keep_as(self.run.healthy)
         return self.run.last
 
     # ------------------------------------------------------------------ the loop
@@ -337,9 +377,11 @@ class Trainer:
 
 
 def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None,
-          data_progress=None) -> Iterator[Event]:
-    """Train (or resume) into the run directory `out`, yielding events; see the module docstring."""
-    trainer = Trainer(cfg, out, resume, stop, data_progress)
+          data_progress=None, start_from: str = "last") -> Iterator[Event]:
+    """Train (or resume) into the run directory `out`, yielding events; see the module docstring.
+    start_from: the checkpoint a resumed run continues from: last (the default), healthy (the
+    newest epoch end without an alarm: a rewind) or best (the best FID)."""
+    trainer = Trainer(cfg, out, resume, stop, data_progress, start_from)
     try:
         yield from trainer.events()
     finally:

@@ -61,16 +61,17 @@ class Supervisor:
         return names.index(run.name) + 1 if run.name in names else None
 
     def submit(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None,
-               max_seconds: float | None = None) -> int:
+               max_seconds: float | None = None, start_from: str = "last") -> int:
         """Start now if the slot is free (returns 0), else join the queue (returns the position)."""
         with self._lock:
             if self.active() is None and not self.queued():
-                self.start(cfg, run, resume, owner, max_seconds)
+                self.start(cfg, run, resume, owner, max_seconds, start_from)
                 return 0
             run.path.mkdir(parents=True, exist_ok=True)
             owner = owner if owner is not None else run.owner()
             run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner,
-                                         "max_seconds": max_seconds, "queued_at": time.time()})
+                                         "max_seconds": max_seconds, "queued_at": time.time(),
+                                         "start_from": start_from})
             run.write_json(run.status_file, {"state": "queued", "time": time.time()})
             self._write_queue(self.queued() + [run])
             self._ensure_pump()
@@ -97,7 +98,7 @@ class Supervisor:
             self._write_queue(rest)
             req = json.loads(first.request.read_text())
             self.start(TrainConfig.from_dict(req["config"]), first, req.get("resume", False), req.get("owner"),
-                       req.get("max_seconds"))
+                       req.get("max_seconds"), req.get("start_from", "last"))
             return first
 
     def resume_queue(self) -> None:
@@ -141,7 +142,7 @@ class Supervisor:
         return RunDir(path)
 
     def start(self, cfg: TrainConfig, run: RunDir, resume: bool = False, owner: str | None = None,
-              max_seconds: float | None = None) -> RunDir:
+              max_seconds: float | None = None, start_from: str = "last") -> RunDir:
         with self._lock:
             busy = self.active()
             if busy is not None:
@@ -149,7 +150,7 @@ class Supervisor:
             run.path.mkdir(parents=True, exist_ok=True)
             owner = owner if owner is not None else run.owner()  # a resumed run keeps its owner
             run.write_json(run.request, {"config": cfg.to_dict(), "resume": resume, "owner": owner,
-                                         "max_seconds": max_seconds})
+                                         "max_seconds": max_seconds, "start_from": start_from})
             with open(run.log, "a") as log:
                 self._proc = subprocess.Popen([sys.executable, "-m", "dcgan.worker", str(run.path.resolve())],
                                               stdout=log, stderr=subprocess.STDOUT, cwd=PACKAGE_PARENT,
@@ -192,7 +193,8 @@ def main(run_path: str) -> int:
         timer.start()
     try:
         cfg = TrainConfig.from_dict(req["config"])
-        for ev in train(cfg, run.path, resume=req.get("resume", False), stop=stop):
+        for ev in train(cfg, run.path, resume=req.get("resume", False), stop=stop,
+                        start_from=req.get("start_from", "last")):
             print(json.dumps(ev.to_dict(), default=str), flush=True)
     except UserError as e:
         run.set_status("failed", reason=str(e))

@@ -20,13 +20,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from dcgan import data, monitor
+from dcgan import data, monitor, spectrum
 from dcgan.runs import RunDir
+from dcgan.train import SPECTRUM_IMAGES
 
 KEEP_STEP = ("kind", "step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "batch_diversity", "d_fake_spread",
              "grad_norm_g")
-KEEP_EPOCH = ("kind", "epoch", "step", "diversity_ratio", "fresh_diversity_ratio", "saturation", "real_saturation")
-CONTEXT = ("data", "n_images", "ngf", "ndf", "flip", "augment", "lr", "batch_size", "max_images", "precision")
+KEEP_EPOCH = ("kind", "epoch", "step", "diversity_ratio", "fresh_diversity_ratio", "saturation", "real_saturation",
+              "spectrum", "real_spectrum")
+CONTEXT = ("data", "n_images", "ngf", "ndf", "flip", "augment", "lr", "beta1", "batch_size", "max_images",
+           "precision", "upsample")
 
 
 def grid_tiles(path: Path, n: int, size: int, pad: int = 2) -> np.ndarray:
@@ -42,18 +45,25 @@ def grid_tiles(path: Path, n: int, size: int, pad: int = 2) -> np.ndarray:
 
 
 def backfill(run: RunDir, records: list[dict]) -> list[dict]:
-    """Add saturation / real_saturation to epoch records that lack them, from the saved grids."""
-    if all(r.get("saturation") is not None for r in records if r.get("kind") == "epoch"):
+    """Add saturation / real_saturation and the periodic spectrum (spectrum / real_spectrum) to
+    epoch records that lack them, from the saved grids (the trainer measures the spectrum on the
+    64 fixed and 64 fresh samples; a grid has the fixed ones only)."""
+    epochs = [r for r in records if r.get("kind") == "epoch"]
+    if all(r.get("saturation") is not None and r.get("spectrum") for r in epochs):
         return records
     cfg = run.read_config()
     n, size = cfg.get("n_samples", 64), cfg["image_size"]
     real, _ = data.load(cfg["data"], size, max_images=cfg.get("max_images"), channels=cfg.get("nc", 3))
-    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(cfg["seed"]))[:n]
-    real_sat = monitor.saturation(real[pick])
-    for r in records:
-        if r.get("kind") == "epoch" and r.get("saturation") is None and run.sample_path(r["epoch"]).exists():
+    pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(cfg["seed"]))
+    real_sat = monitor.saturation(real[pick[:n]])
+    real_spec = spectrum.peak_contrast(real[pick[:SPECTRUM_IMAGES]])
+    for r in epochs:
+        if run.sample_path(r["epoch"]).exists() and (r.get("saturation") is None or not r.get("spectrum")):
             tiles = torch.from_numpy(grid_tiles(run.sample_path(r["epoch"]), n, size)).permute(0, 3, 1, 2)
-            r["saturation"], r["real_saturation"] = monitor.saturation(tiles), real_sat
+            if r.get("saturation") is None:
+                r["saturation"], r["real_saturation"] = monitor.saturation(tiles), real_sat
+            if not r.get("spectrum"):
+                r["spectrum"], r["real_spectrum"] = spectrum.peak_contrast(tiles), real_spec
     return records
 
 
@@ -61,8 +71,16 @@ def trim(records: list[dict]) -> list[dict]:
     out = []
     for r in records:
         keep = KEEP_STEP if r.get("kind") == "step" else KEEP_EPOCH if r.get("kind") == "epoch" else ()
-        out.append({k: (round(v, 5) if isinstance(v, float) else v) for k, v in r.items() if k in keep})
+        out.append({k: _round(v) for k, v in r.items() if k in keep})
     return [r for r in out if r]
+
+
+def _round(v):
+    if isinstance(v, float):
+        return round(v, 5)
+    if isinstance(v, dict):
+        return {k: _round(x) for k, x in v.items()}
+    return v
 
 
 def load_fixture(path: Path) -> tuple[dict, list[dict]]:
@@ -85,7 +103,9 @@ def main() -> None:
         for e in monitor.replay(records, context):
             sig = e["signals"]
             shown = " ".join(f"{k}={sig[k]:.2f}" for k in ("d_real_mean", "d_fake_mean", "diversity_ratio",
-                                                             "fresh_diversity_ratio", "saturation") if k in sig)
+                                                             "fresh_diversity_ratio", "saturation", "checkerboard")
+                             if k in sig)
+            shown += f" {sig.get('checkerboard_trend', '')}"
             print(f"epoch {e['epoch']:3d} step {e['step']:5d} {shown} alarms={[a['kind'] for a in e['alarms']]}")
         if args.fixture_dir:
             args.fixture_dir.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ def test_every_parameter_is_named_and_defaulted(app):
     client, _ = app
     eps = public_endpoints(client)
     assert {"/generate", "/interpolate", "/scrub", "/directions", "/arithmetic", "/train", "/follow", "/stop",
-            "/resume", "/runs", "/summary", "/compare", "/fid", "/push"} == set(eps)  # page events are private
+            "/resume", "/rewind", "/runs", "/summary", "/compare", "/fid", "/push"} == set(eps)  # page events are private
     for name, ep in eps.items():
         for p in ep["parameters"]:
             assert not p["parameter_name"].startswith("param_"), (name, p["parameter_name"])

@@ -182,3 +182,34 @@ def test_the_run_view_tells_alarms_now_and_earlier():
     assert burning.startswith("⚠️ **The samples are burnt out") and "artefacts at epochs 1–5" in burning
     assert alarm_text(replayed("half-flip")) == "No alarms now."
     assert alarm_text([]) == "No alarms now."
+
+
+def test_an_active_alarm_offers_a_rewind_and_the_rewind_continues_from_healthy(app, image_folder, monkeypatch):
+    """A run staged here with alarms from epoch 2 (the real rules do not fire on a run this small):
+    /follow offers the way back, /rewind takes the first option (augmentation: 24 images, none yet)."""
+    from dcgan import monitor
+    from dcgan.runs import RunDir
+    from tests.test_train import run_all, tiny
+
+    client, runs = app
+    real_check = monitor.check
+
+    def check(steps, *a, **kw):
+        signals, alarms = real_check(steps, *a, **kw)
+        staged = monitor.Alarm("lost_variety", "Mode collapse (staged).", ["x"])
+        return signals, alarms + ([staged] if steps[-1]["epoch"] >= 2 else [])
+
+    monkeypatch.setattr(monitor, "check", check)
+    run_all(tiny(image_folder, epochs=3), runs / "staged")
+    monkeypatch.setattr(monitor, "check", real_check)
+    (last,) = _follow_until(client, "staged", lambda o: True)[-1:]
+    offer = last[1]["rewind"]
+    assert offer["epoch"] == 1 and offer["options"][0]["changes"] == {"augment": "color,translation,cutout"}
+    note, name = client.predict(run="staged", api_name="/rewind")
+    assert "Rewound **staged** to healthy.pt with augment color,translation,cutout" in note and name == "staged"
+    done = _follow_until(client, "staged", lambda o: "finished" in o[0])
+    assert done[-1][1]["rewind"] is None  # no alarm now: nothing to offer
+    cfg = RunDir(runs / "staged").read_config()
+    assert cfg["augment"] == "color,translation,cutout"
+    assert cfg["rewinds"][0]["from_epoch"] == 1 and cfg["rewinds"][0]["at_epoch"] == 3
+    assert (runs / "staged" / "branches" / "1" / "samples" / "epoch_002.png").exists()

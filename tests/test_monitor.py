@@ -136,3 +136,63 @@ def test_remedies_follow_the_run():
     hot = {"n_images": 10_000, "ngf": 32, "ndf": 32, "flip": True, "augment": "none", "lr": 0.01}
     (alarm,) = monitor.check(s, 0.8, 0.8, sat=0.4, real_sat=0.03, context=hot)[1]
     assert alarm.kind == "artefacts" and "0.0002" in alarm.remedies[0] and "0.01" in alarm.remedies[0]
+
+
+# ------------------------------------------------------------------ checkerboard artefacts
+
+REAL_SPECTRUM = {"2": 3.0, "4": 1.5, "8": 1.5}
+
+
+def spec(x):
+    """A samples' spectrum whose period-4 peaks are x times the real images'."""
+    return {"2": 3.0, "4": 1.5 * x, "8": 1.5}
+
+
+def judge(step, now, before, context=None, diversity=0.6):
+    return monitor.check(stream(step, healthy), diversity, diversity, spectrum=spec(now),
+                         real_spectrum=REAL_SPECTRUM, checker_before=before,
+                         context=context or {"upsample": "transposed", "lr": 2e-4})
+
+
+def test_checkerboard_needs_two_epochs_above_the_bar_past_the_early_stall():
+    high = monitor.CHECKER_EXCESS * 3
+    sig, alarms = judge(200, high, [high])
+    (alarm,) = alarms
+    assert alarm.kind == "checkerboard" and "Checkerboard artefacts" in alarm.message and "4-px" in alarm.message
+    assert sig["checkerboard"] == pytest.approx(high) and sig["checkerboard_period"] == 4
+    assert judge(200, high, [1.0])[1] == []  # one epoch is not a pattern
+    # the early stall's grey tiles carry the pattern in every run: judged once the samples have
+    # learned some variety, or after the stall's steps
+    assert judge(200, high, [high], diversity=0.2)[1] == []
+    assert [a.kind for a in judge(monitor.STALL_STEPS, high, [high], diversity=0.2)[1]] == ["checkerboard"]
+    low = monitor.CHECKER_EXCESS * 0.8
+    assert judge(200, low, [low])[1] == []
+
+
+def test_checkerboard_says_growing_or_fading_and_orders_remedies_by_the_run():
+    high = monitor.CHECKER_EXCESS * 3
+    step = 200
+    (grow,) = judge(step, high * 2, [high, high, high, high, high * 2])[1]
+    assert "growing" in grow.message and "--upsample resize" in grow.remedy
+    assert grow.remedies[0].startswith("a lower learning rate (--lr 0.0001)")
+    (fade,) = judge(step, high, [high * 4, high * 4, high * 4, high * 4, high * 2])[1]
+    assert "fading" in fade.message and fade.remedies[0].startswith("keep training")
+    resized = {"upsample": "resize", "lr": 5e-4}
+    (alarm,) = judge(step, high, [high], context=resized)[1]
+    assert "--upsample" not in alarm.remedy and "0.0002" in alarm.remedies[0]
+
+
+def test_rewind_options_are_settings_a_rewind_may_change():
+    small = {"n_images": 300, "flip": False, "augment": "none", "lr": 2e-4}
+    opts = monitor.rewind_options(["lost_variety"], small)
+    assert opts[0] == ("augmentation (color, translation, cutout)", {"augment": "color,translation,cutout"})
+    assert ("random horizontal flips", {"flip": True}) in opts
+    assert monitor.rewind_options(["checkerboard"], {"lr": 4e-4})[0][1] == {"lr": 2e-4}
+    from dataclasses import fields
+
+    from dcgan.config import TrainConfig
+
+    tunable = {f.name for f in fields(TrainConfig) if f.metadata["tunable"]}
+    for kind in ("lost_variety", "no_variety", "d_wins", "d_saturated", "g_wins", "artefacts", "checkerboard"):
+        for _, changes in monitor.rewind_options([kind], {"n_images": 100, "flip": False, "lr": 1e-3, "beta1": 0.9}):
+            assert set(changes) <= tunable

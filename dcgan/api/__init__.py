@@ -13,8 +13,8 @@ that names the parameter and its range, and returns a dataclass (results.py). No
 from .caller import LOCAL, Caller, Upload
 from .sampling import arithmetic, directions, generate, interpolate, scrub, warm_directions
 from .scoring import compare, fid, push, stats
-from .training import follow, resume, runs, snapshot, stop, summary, train, train_here
+from .training import follow, resume, rewind, runs, snapshot, stop, summary, train, train_here
 
-__all__ = ["LOCAL", "Caller", "Upload", "arithmetic", "compare", "directions", "fid", "follow", "generate",
+__all__ = ["LOCAL", "Caller", "Upload", "arithmetic", "compare", "directions", "fid", "follow", "generate", "rewind",
            "interpolate", "push", "resume", "runs", "scrub", "snapshot", "stats", "stop", "summary", "train",
            "train_here", "warm_directions"]

@@ -48,6 +48,20 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class RewindOffer:
+    """A way back from an active alarm: the run's last healthy epoch (checkpoints/healthy.pt) and
+    what it may continue with, the first option being the monitor's first remedy."""
+    epoch: int
+    options: list  # [(words, {setting: value})]
+
+    def label(self, words: str | None = None) -> str:
+        return f"Rewind to epoch {self.epoch} and continue with {words or self.options[0][0]}"
+
+    def changes(self, words: str | None) -> dict:
+        return next((c for w, c in self.options if w == words), self.options[0][1])
+
+
+@dataclass(frozen=True)
 class RunSnapshot:
     """One look at a run directory: what the live view draws."""
     name: str
@@ -63,13 +77,17 @@ class RunSnapshot:
     files: list[Path]  # what may be downloaded: checkpoint, generator, GIF
     path: Path  # the run directory (for the app's own drawing; never sent to a visitor)
     example: bool = False  # a shipped example run: read-only
+    rewind: RewindOffer | None = None  # while an alarm is active and a healthy epoch is kept
 
     def to_dict(self) -> dict:
         last = self.steps[-1] if self.steps else {}
         return {"name": self.name, "state": self.state, "text": self.text, "epoch": last.get("epoch", 0),
                 "step": last.get("step", 0), "epochs": self.config.get("epochs"), "last_step": last,
                 "last_epoch": self.epochs[-1] if self.epochs else None, "story": self.story,
-                "alarms": self.alarms}
+                "alarms": self.alarms,
+                "rewind": {"epoch": self.rewind.epoch, "options": [{"continue_with": w, "changes": c}
+                                                                   for w, c in self.rewind.options]}
+                if self.rewind else None}
 
 
 @dataclass(frozen=True)

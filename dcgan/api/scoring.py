@@ -185,11 +185,12 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
     if not names:  # the caller's two newest runs, else the shipped pair of the blog's experiment
         names = [r.name for r in list_runs() if caller.sees(r.owner())][:2]
         names = names if len(names) == 2 else list(EXAMPLE_PAIR)
-    if len(names) < 2:
-        raise ConfigError("runs needs two or more runs to compare (train another run first)")
     if len(names) > MAX_RUNS:
         raise ConfigError(f"runs takes at most {MAX_RUNS} runs at a time (got {len(names)})")
     found = [run_for(caller, name) for name in names]
+    if len(names) < 2 and not (found and found[0].branch_dirs()):  # one rewound run: it and its branches
+        raise ConfigError("runs needs two or more runs to compare, or one run that was rewound "
+                          "(train another run first)")
     views = cmp.load([r.path for r in found], replay=checks.flag(replay, "replay"))
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="dcgan-compare-")) / "compare.png"
@@ -201,6 +202,12 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
         a = v.first_alarm
         lines.append(f"**{v.name}** ({v.state}): " + (f"first alarm at epoch {a['epoch']} (step {a['step']}): "
                                                        f"{a['message']}" if a else "no alarm"))
+        for b in v.branches:
+            gone = b.epochs[-1] if b.epochs else {}
+            alarms = sorted({x["kind"].replace("_", " ") for e in b.epochs for x in e.get("alarms", [])})
+            lines.append(f"**{v.name}** {b.describe()}; the abandoned branch (faded) reached epoch "
+                         f"{gone.get('epoch', b.info.get('at_epoch'))}"
+                         + (f" with alarms: {', '.join(alarms)}" if alarms else ""))
     return Comparison(Path(picture), [v.name for v in views], cmp.differing(views),
                       {v.name: v.first_alarm for v in views}, lines, grids)
 

@@ -57,10 +57,21 @@ def view(s: RunSnapshot) -> tuple:
     fid = _fid_panel(s)
     return (s.text, losses, probs, common.handout(s.grid), common.handout(s.gif), f"{s.story}\n\n{s.alarms}",
             [common.handout(p) for p in s.files] or None, pd.concat(parts) if parts else None,
-            gr.update(value=fid, visible=fid is not None))
+            gr.update(value=fid, visible=fid is not None), *rewind_updates(s))
 
 
-EMPTY = ("No runs yet: choose data and press Start.",) + (None,) * 8
+def rewind_updates(s: RunSnapshot | None) -> tuple:
+    """The rewind choice and button: shown while an alarm is active and a healthy epoch is kept,
+    the monitor's first remedy preselected."""
+    offer = s.rewind if s is not None else None
+    if offer is None:
+        return gr.update(visible=False), gr.update(visible=False)
+    words = [w for w, _ in offer.options]
+    return (gr.update(choices=words, value=words[0], visible=True),
+            gr.update(value=offer.label(words[0]), visible=True))
+
+
+EMPTY = ("No runs yet: choose data and press Start.",) + (None,) * 8 + (gr.update(visible=False),) * 2
 
 
 @common.user_errors
@@ -90,5 +101,9 @@ def panel() -> list:
         grid = gr.Image(label="Newest fixed-noise grid", type="filepath")
         gif = gr.Image(label="Progress GIF", type="filepath")
     alarms = gr.Markdown()
+    with gr.Row():
+        rewind_with = gr.Dropdown([], label="Continue from the last healthy epoch with", visible=False, scale=2,
+                                  min_width=220)
+        rewind_btn = gr.Button("Rewind", visible=False, variant="secondary", scale=2, min_width=220)
     downloads = gr.File(label="Downloads: checkpoint, generator (safetensors), GIF", file_count="multiple")
-    return [status, loss_plot, prob_plot, grid, gif, alarms, downloads, div_plot, fid_img]
+    return [status, loss_plot, prob_plot, grid, gif, alarms, downloads, div_plot, fid_img, rewind_with, rewind_btn]
