@@ -29,6 +29,7 @@ class Branch:
     info: dict  # from_epoch, at_epoch, changed, ...
     steps: list[dict] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)
+    grid: Path | None = None  # its newest grid, as it was abandoned
 
     def describe(self) -> str:
         changed = ", ".join(f"{k} {v}" for k, v in self.info.get("changed", {}).items()) or "no setting changed"
@@ -108,8 +109,10 @@ def _branches(run: RunDir) -> list[Branch]:
     out = []
     for d in run.branch_dirs():
         recs = RunDir(d).read_metrics()
+        grids = RunDir(d).sample_paths()
         out.append(Branch(int(d.name), json.loads((d / "branch.json").read_text()),
-                          [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"]))
+                          [r for r in recs if r.get("kind") == "step"], [r for r in recs if r.get("kind") == "epoch"],
+                          grids[-1] if grids else None))
     return out
 
 
@@ -132,8 +135,13 @@ def figure(views: list[RunView], panels=PANELS, grids: bool = True, width: float
     panels = [p for p in panels if p != "checkerboard"
               or any("checkerboard" in e.get("signals", {}) for v in views for e in v.epochs)]
     nrows = -(-len(panels) // 2)
-    show_grids = grids and any(v.grid for v in views)
-    grid_h = min(width / max(len(views), 1), 5.5) if show_grids else 0.0
+    # each run's newest grid, after the newest grid of each branch it abandoned
+    tiles = [(b.grid, f"{v.name} branch {b.number} (abandoned): epoch {b.epochs[-1]['epoch'] if b.epochs else '?'}",
+              color, 0.6) for v, color in zip(views, [f"C{i}" for i in range(len(views))]) for b in v.branches if b.grid]
+    tiles += [(v.grid, f"{v.name}: epoch {v.epochs[-1]['epoch'] if v.epochs else 0}", f"C{i}", 1.0)
+              for i, v in enumerate(views) if v.grid]
+    show_grids = grids and bool(tiles)
+    grid_h = min(width / max(len(tiles), 1), 5.5) if show_grids else 0.0
     fig = Figure(figsize=(width, 3.2 * nrows + grid_h), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[3.2 * nrows, max(grid_h, 1e-3)]) if show_grids else (fig, None)
     colors = [f"C{i}" for i in range(len(views))]
@@ -150,13 +158,11 @@ def figure(views: list[RunView], panels=PANELS, grids: bool = True, width: float
     if show_grids:
         from PIL import Image
 
-        for ax, v, color in zip(bottom.subplots(1, len(views), squeeze=False).flat, views, colors):
+        for ax, (path, title, color, alpha) in zip(bottom.subplots(1, len(tiles), squeeze=False).flat, tiles):
             ax.axis("off")
-            if v.grid:
-                with Image.open(v.grid) as im:
-                    ax.imshow(im.convert("RGB"))
-                last = v.epochs[-1]["epoch"] if v.epochs else 0
-                ax.set_title(f"{v.name}: epoch {last}", color=color, fontsize=9)
+            with Image.open(path) as im:
+                ax.imshow(im.convert("RGB"))
+            ax.set_title(title, color=color, fontsize=9, alpha=alpha)
     return fig
 
 

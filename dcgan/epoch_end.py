@@ -9,6 +9,7 @@ step, the loop and the mid-epoch checkpoints (train.py), the alarm rules (monito
 from __future__ import annotations
 
 import math
+import time
 from typing import Iterator
 
 import torch
@@ -19,6 +20,8 @@ from .images import grid_image, to_float
 from .latent import sample, z_from_seeds
 
 FRESH_SEED = 1 << 40  # the epoch-end "fresh" latents come from seeds far from any grid's
+GIF_EVERY_S = 15.0  # rebuild progress.gif at most this often (and at the last epoch): on a few hundred
+# images an epoch takes seconds, and re-encoding 60 frames each time was a third of a run's time
 
 
 def fid_tracker(cfg, device: torch.device):
@@ -48,6 +51,7 @@ class EpochEnd:
         # the data's own periodic peaks (pixel art, upscaled icons have some): the checkerboard's yardstick
         self.real_spectrum = spectrum.peak_contrast(real_uint8 if real_for_spectrum is None else real_for_spectrum)
         self.fid = fid_tracker(cfg, device) if track_fid else None
+        self.gif_at = float("-inf")  # when progress.gif was last rebuilt (time.monotonic)
 
     # ---------------------------------------------------------------- the jobs
     def pictures(self, t) -> tuple[torch.Tensor, object, str]:
@@ -55,8 +59,15 @@ class EpochEnd:
         samples = sample(t.state.g, t.state.fixed_noise)
         grid = grid_image(samples, nrow=int(math.sqrt(self.cfg.n_samples)) or None)
         path = t.run.save_sample(t.state.epoch, grid)
-        t.run.update_gif()
+        self.refresh_gif(t, final=t.state.epoch >= self.cfg.epochs)
         return samples, grid, str(path)
+
+    def refresh_gif(self, t, final: bool = False) -> None:
+        """progress.gif from the epoch grids: at the last epoch, when stopping, else at most every
+        GIF_EVERY_S seconds."""
+        if final or time.monotonic() - self.gif_at >= GIF_EVERY_S:
+            t.run.update_gif()
+            self.gif_at = time.monotonic()
 
     def judge(self, t, samples: torch.Tensor) -> dict:
         """The monitor's signals and alarms for this epoch, as the fields of its metrics record."""

@@ -324,6 +324,7 @@ class Trainer:
                 yield Checkpointed(path=str(path), epoch=st.epoch, step=st.step)
             if stopping:
                 if dist.main:
+                    self.epoch_end.refresh_gif(self, final=True)
                     self.run.set_status("stopped", epoch=st.epoch, step=st.step)
                 yield Finished(reason="stopped", epoch=st.epoch, step=st.step)
                 return
