@@ -37,6 +37,7 @@ class Started(Event):
     device: str
     steps_per_epoch: int
     resumed_from_epoch: int | None = _always()
+    rewind: dict | None = None  # when this start is a rewind: config.json's newest "rewinds" entry
 
 
 @dataclass(frozen=True)

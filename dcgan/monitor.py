@@ -108,7 +108,7 @@ def _remedies(kind: str, ctx: dict) -> list[str]:
     elif kind == "artefacts":
         out.append(f"a lower learning rate: the paper's --lr 0.0002{f' (this run uses {lr:g})' if lr > 2.2e-4 else ''}")
         out.append("Adam's beta1 at the paper's 0.5 (--beta1 0.5)")
-        out.append("restart: a run this far off rarely recovers")
+        out.append("restart, or rewind: a run this far off rarely recovers on its own")
     elif kind == "checkerboard":
         if ctx.get("trend") == "fading" and ctx.get("step", 0) < 2000:
             out.append("keep training: the pattern is fading, as it often does while G is young")
@@ -123,6 +123,9 @@ def _remedies(kind: str, ctx: dict) -> list[str]:
             out.append("keep training only if it fades: a pattern that holds for many epochs rarely leaves")
     elif kind == "g_wins":
         out += ["check the data (a tiny or near-constant dataset?)", "a lower learning rate for G, or a wider D"]
+    if rewind_options([kind], ctx):
+        out.append("or go back to the last epoch without an alarm and continue with one of these changes "
+                   "(train --resume --from healthy with the flag; the app's Rewind button)")
     return out
 
 
@@ -318,7 +321,8 @@ def story(steps: list[dict], epochs: list[dict]) -> str:
         return "The monitor sees trouble now: read the alarm below and its remedies."
     if last["step"] <= STALL_STEPS and d_real > 0.9 and d_fake < 0.1:
         return ("Early stall: D is ahead, telling real from generated almost perfectly, so the samples "
-                f"stay grey or all alike for the first few hundred steps (step {last['step']} now). This is "
+                f"stay grey or all alike, often under a fine checkerboard, for the first few hundred steps "
+                f"(step {last['step']} now). This is "
                 f"normal; G usually catches up by step 300-600, and the alarms wait until step {STALL_STEPS}.")
     div = f" The samples are {ratio:.2f} of the real images' variety." if ratio is not None else ""
     if before:

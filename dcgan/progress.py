@@ -55,6 +55,11 @@ class TrainingView:
                   f"{ev.steps_per_epoch} steps/epoch", file=sys.stderr)
             for name, why in d["skipped"][:5]:
                 print(f"  skipped {name}: {why}", file=sys.stderr)
+            if ev.rewind:
+                r = ev.rewind
+                changed = ", ".join(f"{k} {v}" for k, v in r["changed"].items()) or "the same settings"
+                kept = f"; epochs {r['from_epoch'] + 1}-{r['at_epoch']} kept in {r['branch']}" if r.get("branch") else ""
+                print(f"rewound to epoch {r['from_epoch']} ({r['source']}.pt) with {changed}{kept}", file=sys.stderr)
             self.spe, self.epochs = ev.steps_per_epoch, ev.config["epochs"]
             self._new_bar((ev.resumed_from_epoch or 0) + 1)
         elif isinstance(ev, Logged) and self.bar is not None:

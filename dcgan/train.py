@@ -42,8 +42,10 @@ from .trackers import Trackers
 # output on real and on generated images; the generated batch's diversity over the real batch's
 # (mean pairwise distance, 1 = as varied as the data, near 0 = G draws one picture); the spread
 # (std) of D's outputs on generated images; the norm of G's gradient (vanishes when D wins)
-SPECTRUM_IMAGES = 512  # real images whose spectrum is the checkerboard signal's yardstick
 STEP_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "batch_diversity", "d_fake_spread", "grad_norm_g")
+
+
+SPECTRUM_IMAGES = 512  # real images whose spectrum is the checkerboard signal's yardstick
 
 
 class Trainer:
@@ -84,9 +86,10 @@ class Trainer:
             torch.backends.cudnn.benchmark = True  # every step has the same shapes (the partial batch is dropped)
         self.images, self.on_host = self._place(self.images)
         self.state = TrainState.create(cfg, self.device, self.dist, checkpoint, self.mem)
+        self.rewound = self.run_config["rewinds"][-1] if checkpoint and start_from != "last" else None
         if self.dist.main:
-            if checkpoint and start_from != "last":  # a rewind: the abandoned branch is kept aside
-                rewind = self.run_config["rewinds"][-1]
+            if self.rewound:  # the abandoned branch is kept aside
+                rewind = self.rewound
                 branch = self.run.branch_off(self.state.step, rewind)
                 if branch is not None:
                     rewind["branch"] = str(branch.relative_to(self.run.path))
@@ -338,7 +341,8 @@ class Trainer:
         cfg, run, st, main = self.cfg, self.run, self.state, self.dist.main
         yield from self.notes
         yield Started(config=self.run_config, data=self.report.to_dict(), device=str(self.device),
-                      steps_per_epoch=self.steps_per_epoch, resumed_from_epoch=st.epoch if self.resumed else None)
+                      steps_per_epoch=self.steps_per_epoch, resumed_from_epoch=st.epoch if self.resumed else None,
+                      rewind=self.rewound)
         try:
             while st.epoch < cfg.epochs:
                 for ev in self.epoch():

@@ -1,11 +1,13 @@
 """Screenshots of the app in Debian's headless Chromium, for a person to look at (and for docs/).
 
     python -m scripts.screenshots --runs RUNS_DIR --compare RUN_A RUN_B --out docs/
+    python -m scripts.screenshots --runs RUNS_DIR --rewind RUN --only-rewind --out docs/
 
 Launches the app on loopback with RUNS_DIR as its runs folder, then captures: the Generate tab as
 it opens (before any click, at 1400 px and on a 390 px phone), the Train tab's architecture table and
 its run view (the shipped example run when RUNS_DIR is empty), and the Compare runs view of the
-named runs (e.g. the shipped pair example-300-faces example-300-faces-augment). Needs `chromium` (apt) and playwright (pip); never downloads a browser.
+named runs (e.g. the shipped pair example-300-faces example-300-faces-augment); with --rewind, the
+run view of a run whose newest epoch has an alarm, with its "Rewind to epoch E" button. Needs `chromium` (apt) and playwright (pip); never downloads a browser.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ def main() -> None:
     ap.add_argument("--compare", nargs="+", default=[])
     ap.add_argument("--out", type=Path, default=Path("docs"))
     ap.add_argument("--port", type=int, default=7871)
+    ap.add_argument("--rewind", default=None, help="a run with an active alarm: capture its rewind offer")
+    ap.add_argument("--only-rewind", action="store_true", help="capture only the rewind view")
     args = ap.parse_args()
     os.environ["DCGAN_RUNS_DIR"] = str(args.runs)
     from playwright.sync_api import sync_playwright
@@ -39,6 +43,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=FLAGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            if args.rewind:
+                _rewind_view(page, url, args.rewind, args.out)
+                if args.only_rewind:
+                    return
             page.goto(url, wait_until="domcontentloaded")
             page.locator("img[src*='grid.png']").first.wait_for(timeout=60_000)  # faces, before any click
             page.wait_for_timeout(800)
@@ -82,6 +90,18 @@ def main() -> None:
         demo.close()
     for f in sorted(args.out.glob("app-*.png")):
         print(f"{f.stat().st_size / 1e3:7.0f} kB  {f}")
+
+
+def _rewind_view(page, url: str, run: str, out: Path) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("tab", name="Train").click()
+    box = page.get_by_label("Run", exact=True)
+    box.click()
+    box.fill(run)
+    box.press("Enter")
+    page.get_by_role("button", name="Rewind to epoch").wait_for(timeout=120_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(out / "app-rewind.png"), full_page=True)
 
 
 if __name__ == "__main__":
