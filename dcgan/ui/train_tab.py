@@ -78,12 +78,21 @@ def rewind(run: str | None, continue_with: str | None, key: str | None, request:
 
 @common.page_event
 def form_for(run: str | None, names: list[str], key: str | None, request: gr.Request) -> list:
-    """The form's values of the followed run, and "half channels" off (the run's widths are in the
-    form already); an example run leaves the form at the paper's defaults."""
+    """The form's values of the followed run, "half channels" off (the run's widths are in the form
+    already) and its data source picked; an example run leaves the form at the paper's defaults."""
     s = api.snapshot(common.caller(request, key), run or None)
     if s is None or not s.config or s.example:
-        return [gr.update() for _ in names] + [gr.update()]
-    return settings_form.from_config(s.config, names) + [False]
+        return [gr.update() for _ in names] + [gr.update()] * 3
+    return settings_form.from_config(s.config, names) + [False, *_data_choice(str(s.config.get("data", "")))]
+
+
+def _data_choice(data: str) -> list:
+    """(the Data radio, the Hub dataset box) for a run's data source."""
+    if data in ("faces", "demo", "emoji", "celeba"):
+        return [gr.update(value="faces" if data == "demo" else data), gr.update()]
+    if data.startswith("hf:"):
+        return [gr.update(value="hf"), gr.update(value=data[3:], visible=True)]
+    return [gr.update(value="upload"), gr.update()]
 
 
 @common.page_event
@@ -169,7 +178,7 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
      .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     run_name.focus(common.refresh_runs, key, run_name, api_visibility="private")
     (run_name.input(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private")
-     .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private"))
+     .then(form_for, [run_name, names_state, key], widgets + [half, data, hub_dataset], api_visibility="private"))
 
     def on_load(key, request: gr.Request):
         runs = api.runs(common.caller(request, key))
@@ -179,5 +188,5 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
     # the example of a healthy run when there is none yet, and shows its settings in the form
     (demo.load(on_load, key, run_name, api_visibility="private")
-     .then(form_for, [run_name, names_state, key], widgets + [half], api_visibility="private")
+     .then(form_for, [run_name, names_state, key], widgets + [half, data, hub_dataset], api_visibility="private")
      .then(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
