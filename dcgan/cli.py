@@ -172,8 +172,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
     c = compare(LOCAL, a.runs, out=a.out, replay=a.replay_alarms)
     _report(a, c.to_dict(),
-            f"{len(c.runs)} runs -> {c.picture}" + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in c.differing)
-            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in c.first_alarm.items() if x))
+            f"{len(c.runs)} run{'s' if len(c.runs) != 1 else ''} -> {c.picture}"
+            + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in c.differing)
+            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in c.first_alarm.items() if x)
+            + "".join(f"\n  {line.replace('**', '')}" for line in c.lines if " rewound at epoch " in line))
     return 0
 
 
