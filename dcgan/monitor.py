@@ -37,9 +37,11 @@ LOST_FRACTION = 0.5  # ... and lost it when it falls below this fraction of its 
 SATURATION_EXCESS = 0.15  # samples' extreme-pixel share above the real images' by this much ...
 SATURATION_FACTOR = 3.0  # ... and this many times: artefacts
 SMALL_DATA = 2000  # fewer images than this: D can memorise them (DiffAugment's setting)
-CHECKER_EXCESS = 8.0  # periodic peaks this many times the real images' (spectrum.py): checkerboard
-# judged once the samples have learned some variety (LEARNED_RATIO) or after STALL_STEPS: a fresh
-# transposed-conv G is all checkerboard, and every run's early-stall grey tiles carry the pattern
+CHECKER_EXCESS = 15.0  # periodic peaks this many times the real images' (spectrum.py): checkerboard
+CHECKER_WARMUP_EPOCHS = 20  # judged from this epoch on, or once the samples have learned variety
+# (LEARNED_RATIO): a fresh transposed-conv G is all checkerboard and every run's early-stall grey
+# tiles carry the pattern for its first few hundred steps; by epoch 20 a small set has been seen 20
+# times (so a pattern still there is the run's, not youth), a large one is far past its stall
 CHECKER_TREND = 0.15  # the last epochs' mean this much above / below the ones before: growing / fading
 
 
@@ -251,8 +253,9 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
                                    "checkerboards): the updates are too large.")
     if spectrum:
         learned = max(best_ratio or 0.0, diversity_ratio or 0.0) >= LEARNED_RATIO
-        _checkerboard(signals, spectrum, real_spectrum or {}, checker_before or [], learned or step >= STALL_STEPS,
-                      alarm)
+        epoch = steps[-1].get("epoch", 0) if steps else 0  # the epoch just ended (its last step record's)
+        _checkerboard(signals, spectrum, real_spectrum or {}, checker_before or [],
+                      learned or epoch >= CHECKER_WARMUP_EPOCHS, alarm)
     return signals, alarms
 
 
@@ -269,7 +272,7 @@ def _checkerboard(signals: dict, spec: dict, real: dict, before: list[float], ju
         change = sum(recent) / len(recent) / max(sum(earlier) / len(earlier), 1e-12) - 1
         trend = "growing" if change > CHECKER_TREND else "fading" if change < -CHECKER_TREND else "holding"
     signals["checkerboard_trend"] = trend
-    # two epochs running above the bar, past the early stall
+    # two epochs running above the bar, past the warm-up
     if judged and value >= CHECKER_EXCESS and before and before[-1] >= CHECKER_EXCESS:
         how = {"growing": "and growing", "fading": "though fading", "holding": "and holding"}[trend]
         alarm("checkerboard", f"Checkerboard artefacts: the samples carry a periodic {period}-px pattern, "

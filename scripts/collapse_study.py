@@ -57,9 +57,14 @@ def backfill(run: RunDir, records: list[dict]) -> list[dict]:
     pick = torch.randperm(len(real), generator=torch.Generator().manual_seed(cfg["seed"]))
     real_sat = monitor.saturation(real[pick[:n]])
     real_spec = spectrum.peak_contrast(real[pick[:SPECTRUM_IMAGES]])
+    side = 2 + int(math.sqrt(n)) * (size + 2)  # a grid as the trainer writes it (shipped examples are scaled down)
     for r in epochs:
-        if run.sample_path(r["epoch"]).exists() and (r.get("saturation") is None or not r.get("spectrum")):
-            tiles = torch.from_numpy(grid_tiles(run.sample_path(r["epoch"]), n, size)).permute(0, 3, 1, 2)
+        path = run.sample_path(r["epoch"])
+        if path.exists() and (r.get("saturation") is None or not r.get("spectrum")):
+            with Image.open(path) as im:
+                if im.size != (side, side):
+                    continue
+            tiles = torch.from_numpy(grid_tiles(path, n, size)).permute(0, 3, 1, 2)
             if r.get("saturation") is None:
                 r["saturation"], r["real_saturation"] = monitor.saturation(tiles), real_sat
             if not r.get("spectrum"):
