@@ -226,6 +226,15 @@ CHECKER_RUNS = {
     # faces; a two-epoch burst of a fine checkerboard over the faces at 44-45
     "faces1280-half-flip": {"visible": [(1, 22), (44, 45)], "first": 20, "share": 0.6},
 }
+# Runs whose grids show no pattern once judged: the alarm must never speak.
+CHECKER_SILENT = {
+    # the bundled faces recipe (10,000 faces, half + flips): checkered stall tiles at epochs 1-2
+    # (steps 78-156, reading 100 and 29), faces with a light grain from epoch 3 (variety 0.35) on
+    "faces-half-flip",
+    # the first emoji run's recipe with --upsample resize: varied colour blobs and round faces by
+    # epoch 40 (variety 0.5-0.6), no lattice; the signal reads 0.6-2 throughout
+    "emoji300-half-noflip-resize",
+}
 
 
 def replay_checker(name):
@@ -235,6 +244,11 @@ def replay_checker(name):
 
 def checker_epochs(name):
     return [e["epoch"] for e in replay_checker(name) if any(a["kind"] == "checkerboard" for a in e["alarms"])]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKER_SILENT))
+def test_checkerboard_alarm_is_silent_where_the_grids_show_no_pattern(name):
+    assert checker_epochs(name) == []
 
 
 @pytest.mark.parametrize("name", sorted(CHECKER_RUNS))
