@@ -225,6 +225,9 @@ CHECKER_RUNS = {
     # 1,280 faces, half + flips: the early stall's checkered grey tiles to epoch 22 (step 220), then
     # faces; a two-epoch burst of a fine checkerboard over the faces at 44-45
     "faces1280-half-flip": {"visible": [(1, 22), (44, 45)], "first": 20, "share": 0.6},
+    # all 1,401 emoji, half + flips (the bundled emoji recipe), 30 epochs: still in its stall, a fine
+    # lattice (stripes at 20-22) over every sample throughout; variety reached 0.3 at epoch 13
+    "emoji-half-flip": {"visible": [(1, 30)], "first": 13, "share": 0.5},
 }
 # Runs whose grids show no pattern once judged: the alarm must never speak.
 CHECKER_SILENT = {
