@@ -6,7 +6,7 @@ name, a Hub id), and the `Caller` who asks (caller.py) when it touches runs or n
 checks every input cheaply before any expensive work, raises the `UserError` family with one line
 that names the parameter and its range, and returns a dataclass (results.py). No gradio here.
 
-    training.py  train, train_here, stop, resume, runs, snapshot, follow, summary
+    training.py  train, train_here, stop, resume, rewind, runs, snapshot, follow, summary
     sampling.py  generate, interpolate, scrub, directions, arithmetic (and warm_directions)
     scoring.py   fid, stats, compare, push
 """
