@@ -1,8 +1,6 @@
 """The way back: checkpoints/healthy.pt at each alarm-free epoch end, `--resume --from healthy`
 with changed settings, the rewind recorded, the abandoned branch kept and shown."""
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -10,7 +8,6 @@ import torch
 from dcgan import monitor
 from dcgan.api import LOCAL, compare
 from dcgan.runs import RunDir, load_checkpoint
-from tests.conftest import REPO
 from tests.test_train import run_all, same, tiny
 
 
@@ -90,18 +87,21 @@ def test_compare_shows_a_rewound_run_with_its_branch(image_folder, tmp_path, tro
     assert "rewound at epoch 3 to epoch 1" in text and "lr 0.0001" in text and "lost variety" in text
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "dcgan", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+def cli(capsys, *args):
+    """The command line in this process (what `dcgan ...` runs): exit status and stderr."""
+    from dcgan.cli import main
+
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().err
 
 
-def test_cli_rewind_refusals_are_one_line(image_folder, tmp_path):
+def test_cli_rewind_refusals_are_one_line(image_folder, tmp_path, capsys):
     out = tmp_path / "r"
-    r = cli("train", "--out", str(out), "--from", "healthy")
-    assert r.returncode == 2 and "add --resume" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    code, err = cli(capsys, "train", "--out", out, "--from", "healthy")
+    assert code == 2 and "add --resume" in err and len(err.strip().splitlines()) == 1
     run_all(tiny(image_folder, epochs=1), out)
     RunDir(out).healthy.unlink()
-    r = cli("train", "--out", str(out), "--resume", "--from", "healthy", "--epochs", "2")
-    assert r.returncode == 2 and "healthy.pt" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = cli("train", "--out", str(out), "--resume", "--ngf", "16", "--epochs", "2")
-    assert r.returncode == 2 and "--ngf 16" in r.stderr and "--augment" in r.stderr
+    code, err = cli(capsys, "train", "--out", out, "--resume", "--from", "healthy", "--epochs", "2")
+    assert code == 2 and "healthy.pt" in err and len(err.strip().splitlines()) == 1
+    code, err = cli(capsys, "train", "--out", out, "--resume", "--ngf", "16", "--epochs", "2")
+    assert code == 2 and "--ngf 16" in err and "--augment" in err
