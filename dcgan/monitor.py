@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .spectrum import excess
+
 WINDOW_STEPS = 300  # "several hundred steps": shorter bursts are normal GAN dynamics
 STALL_STEPS = 600  # D-dominance is judged after this: healthy runs stall for ~300 steps at first
 DIVERSITY_WARMUP_STEPS = 1000  # "no variety" is judged after this (healthy runs pass 0.35 by ~700)
@@ -125,9 +127,8 @@ def _remedies(kind: str, ctx: dict) -> list[str]:
             out.append("keep training only if it fades: a pattern that holds for many epochs rarely leaves")
     elif kind == "g_wins":
         out += ["check the data (a tiny or near-constant dataset?)", "a lower learning rate for G, or a wider D"]
-    if rewind_options([kind], ctx):
-        out.append("or go back to the last epoch without an alarm and continue with one of these changes "
-                   "(train --resume --from healthy with the flag; the app's Rewind button)")
+    out.append("or go back to the last epoch without an alarm and continue with one of these changes "
+               "(train --resume --from healthy with the flag; the app's Rewind button)")
     return out
 
 
@@ -260,8 +261,6 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
 
 
 def _checkerboard(signals: dict, spec: dict, real: dict, before: list[float], judged: bool, alarm) -> None:
-    from .spectrum import excess
-
     ex = excess(spec, real)
     period = max(ex, key=ex.get)
     value = signals["checkerboard"] = ex[period]
@@ -326,7 +325,7 @@ def story(steps: list[dict], epochs: list[dict]) -> str:
         return ("Early stall: D is ahead, telling real from generated almost perfectly, so the samples "
                 f"stay grey or all alike, often under a fine checkerboard, for the first few hundred steps "
                 f"(step {last['step']} now). This is "
-                f"normal; G usually catches up by step 300-600, and the alarms wait until step {STALL_STEPS}.")
+                f"normal; G usually catches up by step 300-600, and the alarm about D waits until step {STALL_STEPS}.")
     div = f" The samples are {ratio:.2f} of the real images' variety." if ratio is not None else ""
     if before:
         return (f"Recovered: alarms fired at epoch{'s' if len(before) > 1 else ''} "

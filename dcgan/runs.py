@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from .errors import CheckpointError, UserError
+from .errors import CheckpointError, NothingToResume, UserError
 from .images import atomic_path, save_gif, save_png
 
 CHECKPOINT_FORMAT = "dcgan-studio/2"
@@ -242,10 +242,16 @@ class RunDir:
         return path
 
     def checkpoint_for(self, source: str) -> Path:
-        """The checkpoint a run continues from: last, healthy or best."""
+        """The checkpoint a run continues from (last, healthy or best), which must exist."""
         if source not in CHECKPOINT_SOURCES:
             raise UserError(f"--from must be one of {', '.join(CHECKPOINT_SOURCES)} (got {source!r})")
-        return {"last": self.last, "healthy": self.healthy, "best": self.best}[source]
+        path = {"last": self.last, "healthy": self.healthy, "best": self.best}[source]
+        if not path.exists():
+            why = {"healthy": " (kept at each epoch end without an alarm)",
+                   "best": " (kept only when FID is tracked: --fid-every)"}.get(source, "")
+            # the run's name, not its path: a public app says this to visitors
+            raise NothingToResume(f"nothing to resume: {self.name} has no checkpoints/{path.name}{why}")
+        return path
 
     def branch_off(self, at_step: int, info: dict) -> Path | None:
         """Move what was recorded after step `at_step` (metrics, epoch grids) into a new branches/N/

@@ -31,7 +31,7 @@ from .augment import Augment
 from .config import TrainConfig, resolve_device, resolve_precision
 from .distributed import Dist, checksum
 from .epoch_end import EpochEnd
-from .errors import NothingToResume, RunExists, TrainingError, UserError
+from .errors import RunExists, TrainingError, UserError
 from .events import Checkpointed, Event, Finished, Logged, Started, Warned
 from .images import to_float
 from .runs import RunDir, load_checkpoint
@@ -123,13 +123,7 @@ class Trainer:
 
     def _checkpoint(self, resume: bool, start_from: str) -> dict | None:
         if resume:
-            path = self.run.checkpoint_for(start_from)
-            if not path.exists():
-                why = {"healthy": "; it is kept at each epoch end without an alarm, so this run has had none "
-                                  "since it was last started or resumed, or predates healthy checkpoints",
-                       "best": "; it is kept only when FID is tracked (--fid-every)"}.get(start_from, "")
-                raise NothingToResume(f"nothing to resume: {path} does not exist{why}")
-            return load_checkpoint(path)
+            return load_checkpoint(self.run.checkpoint_for(start_from))
         if start_from != "last":
             raise UserError(f"--from {start_from} continues a run: add --resume")
         if self.run.last.exists():
@@ -140,10 +134,10 @@ class Trainer:
         """config.json's record of how this run was continued: "rewinds" (each resume from an earlier
         checkpoint: from_epoch, at_epoch it was abandoned, changed) and "changes" (settings changed
         on a plain resume), both carried over from the run's config.json."""
-        before = self.run.read_config() if self.run.config.exists() else {}
-        out = {k: list(before.get(k, [])) for k in ("rewinds", "changes")}
         if checkpoint is None:
             return {}
+        before = self.run.read_config() if self.run.config.exists() else {}
+        out = {k: list(before.get(k, [])) for k in ("rewinds", "changes")}
         if start_from != "last":
             reached = max([r["epoch"] for r in self.run.read_metrics() if r.get("kind") == "epoch"] or [0])
             out["rewinds"].append({"from_epoch": checkpoint["epoch"], "at_epoch": reached, "source": start_from,

@@ -130,16 +130,9 @@ def train_here(caller: Caller, values: Mapping[str, object], out: str | Path, *,
     from ..train import train as run_training
 
     run = RunDir(out)
-    if start_from != "last" and not resume:
-        raise ConfigError(f"--from {start_from} continues a run: add --resume")
     if resume:
-        source = run.checkpoint_for(start_from)
-        if not run.last.exists():
-            raise NothingToResume(f"nothing to resume: {run.last} does not exist")
-        if not source.exists():
-            raise NothingToResume(f"nothing to rewind to: {run.name} has no checkpoints/{source.name} "
-                                  + ("(kept at each epoch end without an alarm)" if start_from == "healthy"
-                                     else "(kept only when FID is tracked: --fid-every)"))
+        run.checkpoint_for("last")  # both must exist (each refused in one line): the settings come from
+        run.checkpoint_for(start_from)  # the run, the state from the checkpoint it continues from
         changes = dict(values)
         if half:
             m = ModelConfig(ngf=changes.get("ngf", 64), ndf=changes.get("ndf", 64)).half()
@@ -189,9 +182,6 @@ def resume(caller: Caller, run: str | None = None, epochs: int | None = None,
     if not writable(target).last.exists():
         raise NothingToResume(f"{target.name} has no checkpoint to resume from")
     source = target.checkpoint_for(checks.one_of(start_from, "start_from", CHECKPOINT_SOURCES))
-    if not source.exists():
-        raise NothingToResume(f"{target.name} has no checkpoints/{source.name} to continue from"
-                              + (" (kept at each epoch end without an alarm)" if start_from == "healthy" else ""))
     saved = _saved_settings(target)
     asked = dict(changes or {})
     if epochs is not None:
@@ -222,12 +212,10 @@ def rewind(caller: Caller, run: str | None = None, continue_with: str | None = N
     """Back to the run's last healthy epoch (checkpoints/healthy.pt) and on from there: with
     `changes`, or else the offered option named `continue_with` (default: the first, the monitor's
     first remedy). A run still training is stopped first; the abandoned epochs are kept aside."""
-    target = writable(run_for(caller, run) if run else newest_run(caller))
+    target = run_for(caller, run) if run else newest_run(caller)
     if target is None:
         raise UserError("no run to rewind: start one first")
-    if not target.healthy.exists():
-        raise NothingToResume(f"{target.name} has no healthy epoch to rewind to (checkpoints/healthy.pt is kept "
-                              "at each epoch end without an alarm)")
+    writable(target).checkpoint_for("healthy")
     if changes is None:
         s = look(target)
         if s.rewind is None:
