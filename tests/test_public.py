@@ -47,10 +47,11 @@ def test_two_visitors_own_their_runs_and_nothing_is_served_by_path(public):
     assert "Queued" in note and "1st in line" in note and key_b != key_a
     with pytest.raises(AppError, match="one at a time per visitor"):
         b.predict(data="emoji", epochs=1, max_images=32, key=key_b, api_name="/train")
-    # B does not see A's run, cannot follow, stop, resume, compare or push it: the same words as for no run
+    # B does not see A's run, cannot follow, stop, resume, rewind, compare or push it: the same words as for no run
     names_b = {r["name"] for r in b.predict(key=key_b, api_name="/runs")}
     assert run_a not in names_b and run_b in names_b
-    for ep, kw in (("/follow", {"run": run_a}), ("/resume", {"run": run_a}), ("/compare", {"runs": [run_a, run_b]}),
+    for ep, kw in (("/follow", {"run": run_a}), ("/resume", {"run": run_a}), ("/rewind", {"run": run_a}),
+                   ("/compare", {"runs": [run_a, run_b]}),
                    ("/push", {"run": run_a, "repo_id": "b/x"}), ("/generate", {"generator": run_a})):
         with pytest.raises(AppError, match=f"no run named '{run_a}'"):
             b.predict(key=key_b, api_name=ep, **kw)
