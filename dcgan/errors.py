@@ -56,5 +56,11 @@ class WeightsUnavailable(UserError, RuntimeError):
     exit_code = 3
 
 
+class Cancelled(UserError, RuntimeError):
+    """Long work (FID features) stopped because the person asked, or left."""
+
+    exit_code = 130
+
+
 class TrackerUnavailable(UserError, RuntimeError):
     """A tracker (TensorBoard, trackio, W&B) was asked for but its package is not installed."""

@@ -209,6 +209,31 @@ def save_stats(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray, **ext
             np.savez(f, mu=mu, sigma=sigma, **extra)
 
 
+def save_compact_stats(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray, features: np.ndarray | None,
+                       keep: int, **extra) -> None:
+    """Statistics in about a quarter of save_stats' size, for shipping: sigma's upper triangle in
+    float32 and at most `keep` feature rows in float16 (for KID and precision/recall); mu stays
+    float64. load_stats reads both forms."""
+    from .images import atomic_path
+
+    rows = {} if features is None else {"features": np.asarray(features[:keep], np.float16)}
+    iu = np.triu_indices(len(mu))
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, mu=np.asarray(mu, np.float64), sigma_triu=np.asarray(sigma, np.float64)[iu]
+                                .astype(np.float32), **rows, **extra)
+
+
+def _from_triu(triu: np.ndarray, d: int) -> np.ndarray:
+    if triu.shape != (d * (d + 1) // 2,):
+        raise StatsError(f"sigma_triu holds {triu.shape} values; {d}-d statistics need {d * (d + 1) // 2}")
+    out = np.zeros((d, d), np.float64)
+    iu = np.triu_indices(d)
+    out[iu] = triu
+    out.T[iu] = triu
+    return out
+
+
 def load_stats(path: str | os.PathLike, dims: int | None = None) -> dict:
     """mu, sigma (and features, n when present) from an .npz, checked for shape and dims."""
     name = Path(path).name
@@ -217,6 +242,10 @@ def load_stats(path: str | os.PathLike, dims: int | None = None) -> dict:
             data = {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
         raise StatsError(f"{name} is not a readable .npz file ({e})") from None
+    if "sigma" not in data and "sigma_triu" in data:  # the compact form (save_compact_stats)
+        data["sigma"] = _from_triu(data.pop("sigma_triu"), len(data.get("mu", ())))
+    if data.get("features") is not None and data["features"].dtype == np.float16:
+        data["features"] = data["features"].astype(np.float32)
     if "mu" not in data or "sigma" not in data:
         raise StatsError(f"{name} must hold arrays 'mu' and 'sigma' (it holds {sorted(data)})")
     mu, sigma = data["mu"], data["sigma"]

