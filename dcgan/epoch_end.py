@@ -30,7 +30,8 @@ def fid_tracker(cfg, device: torch.device):
 
     ev = Evaluator(weights=cfg.fid_weights, device=device, dims=cfg.fid_dims)
     # the real images as training sees them (size, crop, channels), featurised once, then cached on disk
-    real = ev.side(cfg.data, data_root=cfg.data_root, image_size=cfg.image_size, channels=cfg.nc)
+    real = ev.side(cfg.data, data_root=cfg.data_root, image_size=cfg.image_size, channels=cfg.nc,
+                   limit=cfg.max_images)  # the images this run trains on (bundled sets: shipped statistics)
 
     def measure(g) -> tuple[float, str]:
         rep = compare(ev, real, ev.generator_side(g, cfg.fid_n, seed=cfg.seed), extras=False)

@@ -181,7 +181,7 @@ def _coverage(query: torch.Tensor, ref: torch.Tensor, radii: torch.Tensor, chunk
     for i in range(0, len(query), chunk):
         d = torch.cdist(query[i:i + chunk], ref)
         inside.append((d <= radii[None, :]).any(dim=1))
-    return float(torch.cat(inside).float().mean())
+    return float(torch.cat(inside).double().mean())  # an exact fraction, not a float32 rounding of it
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
@@ -210,18 +210,28 @@ def save_stats(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray, **ext
 
 
 def save_compact_stats(path: str | os.PathLike, mu: np.ndarray, sigma: np.ndarray, features: np.ndarray | None,
-                       keep: int, **extra) -> None:
-    """Statistics in about a quarter of save_stats' size, for shipping: sigma's upper triangle in
-    float32 and at most `keep` feature rows in float16 (for KID and precision/recall); mu stays
-    float64. load_stats reads both forms."""
+                       n: int, keep: int = 2048, **extra) -> None:
+    """Statistics in about a quarter of save_stats' size, for shipping, exact where it matters.
+
+    Full rank (n > d): sigma's upper triangle in float32 (FID moves by ~1e-9 relative) and at most
+    `keep` feature rows in float16 (for KID and precision/recall). Rank-deficient (n <= d): there the
+    small eigenvalues enter FID through square roots and float32 sigma moves it by ~1e-5, so every
+    feature row is kept in float32 instead and load_stats recomputes sigma from them in float64
+    (the rows are what the running sums were made of: the same sigma to ~1e-12)."""
     from .images import atomic_path
 
-    rows = {} if features is None else {"features": np.asarray(features[:keep], np.float16)}
-    iu = np.triu_indices(len(mu))
+    mu, d = np.asarray(mu, np.float64), len(mu)
+    if n <= d:
+        if features is None or len(features) != n:
+            raise StatsError(f"rank-deficient statistics (n = {n} <= {d}) ship as all their feature rows")
+        arrays = {"features": np.asarray(features, np.float32), "sigma_from_features": np.array(1)}
+    else:
+        arrays = {"sigma_triu": np.asarray(sigma, np.float64)[np.triu_indices(d)].astype(np.float32)}
+        if features is not None:
+            arrays["features"] = np.asarray(features[:keep], np.float16)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, mu=np.asarray(mu, np.float64), sigma_triu=np.asarray(sigma, np.float64)[iu]
-                                .astype(np.float32), **rows, **extra)
+            np.savez_compressed(f, mu=mu, n=n, **arrays, **extra)
 
 
 def _from_triu(triu: np.ndarray, d: int) -> np.ndarray:
@@ -242,8 +252,10 @@ def load_stats(path: str | os.PathLike, dims: int | None = None) -> dict:
             data = {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
         raise StatsError(f"{name} is not a readable .npz file ({e})") from None
-    if "sigma" not in data and "sigma_triu" in data:  # the compact form (save_compact_stats)
+    if "sigma" not in data and "sigma_triu" in data:  # the compact forms (save_compact_stats)
         data["sigma"] = _from_triu(data.pop("sigma_triu"), len(data.get("mu", ())))
+    if "sigma" not in data and data.pop("sigma_from_features", None) is not None and "features" in data:
+        data["sigma"] = np.cov(data["features"].astype(np.float64), rowvar=False)
     if data.get("features") is not None and data["features"].dtype == np.float16:
         data["features"] = data["features"].astype(np.float32)
     if "mu" not in data or "sigma" not in data:

@@ -186,3 +186,53 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         a.get_by_label("Runs").click()
         a.get_by_role("option", name=run).wait_for(timeout=30_000)
         browser.close()
+
+
+def _long_work_alive() -> bool:
+    import threading
+
+    return any(t.name == "dcgan-long-work" and t.is_alive() for t in threading.enumerate())
+
+
+def _wait(cond, timeout_s: float) -> bool:
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.25)
+    return cond()
+
+
+def test_evaluate_shows_progress_with_eta_and_cancel_or_leaving_stops_the_work(url, tmp_path, monkeypatch):
+    """Evaluate's real side uncached (random weights: nothing ships for them): the page shows the
+    features' progress with an ETA; Cancel ends the server-side work within seconds, and so does
+    closing the tab."""
+    from playwright.sync_api import sync_playwright
+
+    from dcgan.inception import make_random_weights
+
+    monkeypatch.setenv("DCGAN_FID_WEIGHTS", str(make_random_weights(tmp_path / "w.pth")))
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            for leave in (False, True):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(url)
+                open_tab(page, "Evaluate")
+                page.get_by_role("button", name="Compute FID").click()
+                page.get_by_text("features of the real images").first.wait_for(timeout=120_000)
+                page.get_by_text("left").first.wait_for(timeout=60_000)  # the ETA, once there is a rate
+                assert _long_work_alive()
+                if not leave:
+                    page.screenshot(path=str(shots / "evaluate-progress.png"))
+                    page.get_by_role("button", name="Cancel").click()
+                else:
+                    page.close()
+                assert _wait(lambda: not _long_work_alive(), 30), f"work still running after {'leaving' if leave else 'Cancel'}"
+                if not leave:
+                    page.close()
+        finally:
+            browser.close()

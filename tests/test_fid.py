@@ -412,3 +412,18 @@ def test_precision_recall_in_vgg16_space(fid_weights, two_folders, tmp_path):
     rep = metrics.compare(ev, a, b)
     assert rep.pr_features == "vgg16" and 0 <= rep.precision <= 1 and 0 <= rep.recall <= 1
     assert "VGG-16" in metrics.report_markdown(rep)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.6, 3.0])
+def test_precision_recall_equal_the_prdc_reference(shift):
+    """Improved precision/recall (k-NN manifolds, k = 3) against prdc (Naeem et al. 2020), whose
+    precision and recall are Kynkäänniemi et al.'s: on overlapping, shifted and disjoint clouds."""
+    from prdc import compute_prdc
+
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(300, 16)).astype(np.float32)
+    fake = (rng.normal(size=(250, 16)) * np.linspace(0.5, 1.5, 16) + shift).astype(np.float32)
+    ref = compute_prdc(real, fake, nearest_k=3)
+    ours = F.precision_recall(real, fake, k=3)
+    assert ours == pytest.approx((ref["precision"], ref["recall"]), abs=1e-9)
+    assert (ours[0] > 0.0) if shift < 3 else (ours == (0.0, 0.0))  # disjoint clouds: nothing inside

@@ -187,3 +187,40 @@ def test_a_machine_with_only_the_package_index_gets_the_standard_weights(standar
                        capture_output=True, text=True, timeout=300)
     info = json.loads(w.stdout)
     assert info["found"] and info["standard"] and info["origin"] == "torch hub cache" and info["format"] == "torchscript"
+
+
+def test_shipped_statistics_are_the_bundled_sets_own(standard_pt):
+    """The package's real-side statistics: made with the standard weights on this exact data and
+    protocol, and their kept feature rows are the features of the bundled images, in order."""
+    from dcgan import data, fid
+
+    ev = metrics.Evaluator(weights=standard_pt, device="cpu", batch_size=3)
+    for name, n in (("faces", 10_000), ("emoji", 1_401)):
+        src = data.open_source(name)
+        path = ev._shipped(src.report.fingerprint, 64, 3)
+        assert path is not None, f"no shipped statistics for {name}"
+        z = fid.load_stats(path, 2048)
+        assert int(z["n"]) == n and str(z["weights_id"]) == iw.STANDARD_ID
+        assert str(z["fingerprint"]) == src.report.fingerprint and int(z["preprocess_version"]) == metrics.PREPROCESS_VERSION
+        x = torch.from_numpy(data.bundled_images(name)[:3].copy()).permute(0, 3, 1, 2)
+        with torch.no_grad():
+            now = ev.model(inception.preprocess(x)).numpy()
+        assert np.allclose(z["features"][:3], now, rtol=2e-3, atol=2e-3 * np.abs(now).max())  # float16 rows (faces)
+        assert z["sigma"].shape == (2048, 2048) and np.allclose(z["sigma"], z["sigma"].T)
+
+
+def test_faces_against_a_generator_featurises_only_the_generated_side(standard_pt, tmp_path):
+    """`fid faces GENERATOR` with the standard weights: n_a is all 10,000 faces from the shipped
+    statistics, and only the generator's n images go through Inception."""
+    from dcgan import api
+    from dcgan.models import ModelConfig, build
+
+    g, _ = build(ModelConfig(image_size=64, ngf=8, ndf=8), seed=0)
+    g.save_pretrained(tmp_path / "g")
+    seen = []
+    r = api.fid(api.LOCAL, "faces", str(tmp_path / "g"), n=6, weights=str(standard_pt),
+                progress=lambda step: seen.append(step))
+    counted = {s.what: s.total for s in seen if s.total}
+    assert counted == {"features of the generated images": 6}
+    assert r.report.n_a == 10_000 and r.report.n_b == 6 and r.report.weights_standard
+    assert r.report.protocol == "fid6_legacy_2048_64px"

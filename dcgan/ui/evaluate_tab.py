@@ -77,7 +77,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
                                  visible=False)
             real_run = gr.Dropdown([], label="Run", visible=False)
             real_npz = gr.File(label="Statistics (.npz)", file_types=[".npz"], visible=False)
-            n_real = gr.Number(None, precision=0, minimum=0, label="Real images to read (empty: all)",
+            n_real = gr.Number(0, precision=0, minimum=0, label="Real images to read (0: all)",
                                info="a quick look at a big set; the bundled sets' statistics ship with the app")
         with gr.Column():
             gr.Markdown("### Generated images")
