@@ -148,11 +148,28 @@ def bench_features(device: torch.device, n: int, batch_size: int, weights: str |
         t_decode = _timed(lambda: _decode_all(tmp / "imgs"), 1, device)[0]  # the decode alone, as FID reads
         t_ours = _timed(lambda: ev.side(str(tmp / "imgs"), use_cache=False), 1, device)[0]
         fid_score.calculate_activation_statistics(files[:batch_size], ref_model, batch_size, 2048, device, 2)
-        t_ref = _timed(lambda: fid_score.calculate_activation_statistics(files, ref_model, batch_size, 2048,
-                                                                         device, 2), 1, device)[0]
+        ref_mu = [None]
+
+        def reference():
+            ref_mu[0] = fid_score.calculate_activation_statistics(files, ref_model, batch_size, 2048, device, 2)[0]
+
+        t_ref = _timed(reference, 1, device)[0]
+        ours = ev.side(str(tmp / "imgs"), use_cache=False)
+        gflop = _inception_gflop(ev.model, device)
+    scale = float(np.abs(ref_mu[0]).max())
     return {"n": n, "batch_size": batch_size, "ours_img_s": n / t_ours, "pytorch_fid_img_s": n / t_ref,
-            "decode_img_s": n / t_decode,
-            "speedup": t_ref / t_ours, "weights": note or wfile.name}
+            "decode_img_s": n / t_decode, "gflop_per_image": gflop, "ours_gflop_s": gflop * n / t_ours,
+            "mu_max_rel_diff": float(np.abs(ours.mu - ref_mu[0]).max()) / scale,
+            "speedup": t_ref / t_ours, "weights": note or ev.fid_weights.label}
+
+
+def _inception_gflop(model, device) -> float:
+    """Forward GFLOP of one 299x299 image, counted by torch (convolutions and matmuls)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, 299, 299, device=device))
+    return counter.get_total_flops() / 1e9
 
 
 # ------------------------------------------------------------------------- training
@@ -363,8 +380,10 @@ def table(r: dict) -> str:
     if "features" in r:
         f = r["features"]
         lines.append(f"\nInception features ({f['n']} PNGs, batch {f['batch_size']}, {f['weights']}):")
-        lines.append(f"  ours           {f['ours_img_s']:10.1f} images/s   {f['speedup']:5.2f}x")
-        lines.append(f"  pytorch-fid    {f['pytorch_fid_img_s']:10.1f} images/s")
+        lines.append(f"  ours           {f['ours_img_s']:10.1f} images/s   {f['speedup']:5.2f}x   "
+                     f"{f.get('ours_gflop_s', 0):7.0f} GFLOP/s ({f.get('gflop_per_image', 0):.2f} GFLOP an image)")
+        lines.append(f"  pytorch-fid    {f['pytorch_fid_img_s']:10.1f} images/s   (fp32 both; mu differs by at most "
+                     f"{f.get('mu_max_rel_diff', 0):.1e} of its largest value)")
         if "decode_img_s" in f:
             lines.append(f"  (our decode alone, as FID reads the files: {f['decode_img_s']:.0f} images/s)")
     if "frechet" in r:

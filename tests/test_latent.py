@@ -70,3 +70,35 @@ def test_sample_restores_mode_and_uses_eval():
     assert g.training and x.shape == (4, 3, 64, 64)
     # eval mode: a sample does not depend on the rest of its batch
     assert torch.allclose(latent.sample(g, z[:1]), x[:1], atol=1e-6)
+
+
+def test_truncation_redraws_outside_components_reproducibly():
+    from dcgan.latent import z_from_seed
+
+    plain = z_from_seed(7, 100)
+    t = z_from_seed(7, 100, truncation=0.5)
+    assert t.abs().max() <= 0.5 and torch.equal(t, z_from_seed(7, 100, truncation=0.5))
+    inside = plain.abs() <= 0.5  # components already inside are kept as drawn, the others redrawn
+    assert torch.equal(t[inside], plain[inside]) and not torch.equal(t, plain)
+    assert torch.equal(z_from_seed(7, 100, truncation=10.0), plain)  # nothing lies beyond 10
+    # a truncated standard normal, not a rescaled or clipped one: its spread is that of N(0,1) on [-1, 1]
+    many = torch.stack([z_from_seed(s, 100, truncation=1.0) for s in range(200)])
+    assert abs(float(many.std()) - 0.5396) < 0.01 and float((many.abs() > 0.999).float().mean()) < 0.01
+
+
+def test_truncated_grids_narrow_variety_and_repeat():
+    import numpy as np
+
+    from dcgan import api
+
+    def spread(grid):  # mean pairwise pixel distance of the tiles
+        x = torch.stack([torch.from_numpy(np.asarray(t)).float() for t in grid.tiles])
+        return float(torch.pdist(x.flatten(1)).mean())
+
+    full = api.generate(api.LOCAL, "demo", seed=3, n=16)
+    half = api.generate(api.LOCAL, "demo", seed=3, n=16, truncation=0.5)
+    again = api.generate(api.LOCAL, "demo", seed=3, n=16, truncation=0.5)
+    assert list(half.image.getdata()) == list(again.image.getdata())
+    assert spread(half) < 0.85 * spread(full)
+    with pytest.raises(Exception, match="truncation must be a number from 0.05 to 10"):
+        api.generate(api.LOCAL, "demo", truncation=-1)

@@ -52,13 +52,15 @@ def model(caller: Caller, checkpoint: Checkpoint):
 
 
 def generate(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
-             nrow: int | None = None) -> Grid:
-    """A grid of n images; tile i is drawn from latent seed + i alone."""
+             nrow: int | None = None, truncation: float | None = None) -> Grid:
+    """A grid of n images; tile i is drawn from latent seed + i alone. truncation T redraws every
+    latent component outside ±T (the truncation trick): less variety, more typical images."""
     n = checks.whole(n, "n", 1, MAX_GRID)
     seeds = latent.grid_seeds(checks.seed(seed), n)
     nrow = None if nrow in (None, "", 0) else checks.whole(nrow, "nrow", 1, MAX_GRID)
+    truncation = None if truncation in (None, "", 0) else checks.number(truncation, "truncation", 0.05, 10.0)
     g = model(caller, checkpoint)
-    x = latent.sample(g, latent.z_from_seeds(seeds, g.nz), eval_mode=checks.flag(eval_mode, "eval_mode"))
+    x = latent.sample(g, latent.z_from_seeds(seeds, g.nz, truncation), eval_mode=checks.flag(eval_mode, "eval_mode"))
     return Grid(grid_image(x, nrow), to_pils(to_uint8(x)), seeds)
 
 

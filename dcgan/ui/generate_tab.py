@@ -49,8 +49,9 @@ def seeds_text(g, cols: int) -> str:
 
 @common.gpu
 @common.page_event
-def grid(choice, upload, hub_id, seed, n, eval_mode, key, request: gr.Request):
-    g = api.generate(common.caller(request, key), checkpoint(choice, upload, hub_id), seed, n, eval_mode)
+def grid(choice, upload, hub_id, seed, n, eval_mode, truncation, key, request: gr.Request):
+    g = api.generate(common.caller(request, key), checkpoint(choice, upload, hub_id), seed, n, eval_mode,
+                     truncation=truncation)
     cols = max(1, round(len(g.seeds) ** 0.5))
     return common.png(g.image, "grid.png"), seeds_text(g, cols)
 
@@ -114,8 +115,10 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         with gr.Row():
             seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)", minimum=0)
             n = gr.Slider(1, MAX_GRID, 64, step=1, label="Images")
+            truncation = gr.Slider(0, 3, 0, step=0.05, label="Truncation (0: off)",
+                                   info="latent values outside ±T are drawn again: less variety, more typical faces")
             go = gr.Button("Generate", variant="primary")
-        go.click(grid, src + [seed, n, eval_mode, key], [picture, seeds_md], api_visibility="private")
+        go.click(grid, src + [seed, n, eval_mode, truncation, key], [picture, seeds_md], api_visibility="private")
 
     with gr.Tab("Walk"):
         with gr.Row():
