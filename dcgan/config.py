@@ -66,6 +66,9 @@ class TrainConfig:
                            "(DiffAugment): none, or a comma list of color, translation, cutout",
                            parts=("color", "translation", "cutout"), common=True, tunable=True)
     seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid", common=True)
+    ema: float = setting(0.0, "keep an exponential moving average of G's weights with this decay per step (0: off, "
+                         "the paper's recipe; 0.999 is the usual choice): the run's generator, its grids and its FID "
+                         "use the average, the checkpoint keeps the raw G too")
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
     precision: str = setting("auto", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
@@ -109,6 +112,8 @@ class TrainConfig:
             bad.append(f"n_samples must lie in 1..1024 (got {_show(self.n_samples)})")
         if not (math.isfinite(self.ckpt_every_s) and self.ckpt_every_s > 0):
             bad.append("ckpt_every_s must be a positive number of seconds")
+        if not (isinstance(self.ema, (int, float)) and math.isfinite(self.ema) and 0 <= self.ema < 1):
+            bad.append(f"ema must be 0 (off) or a decay in (0, 1), e.g. 0.999 (got {_show(self.ema)})")
         if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
             bad.append("fid_every must be >= 0 and fid_n >= 2")
         try:

@@ -57,7 +57,7 @@ class EpochEnd:
     # ---------------------------------------------------------------- the jobs
     def pictures(self, t) -> tuple[torch.Tensor, object, str]:
         """(samples, grid image, grid path): this epoch's fixed-noise grid, saved; the GIF updated."""
-        samples = sample(t.state.g, t.state.fixed_noise)
+        samples = sample(t.state.shown, t.state.fixed_noise)  # the run's generator: the EMA with --ema
         grid = grid_image(samples, nrow=int(math.sqrt(self.cfg.n_samples)) or None)
         path = t.run.save_sample(t.state.epoch, grid)
         self.refresh_gif(t, final=t.state.epoch >= self.cfg.epochs)
@@ -76,7 +76,7 @@ class EpochEnd:
         ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
         # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
         # hide a collapse that happens to spare its 64 points, or flag one that only they show
-        fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
+        fresh = sample(st.shown, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
                                                 FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
         fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
         sat = monitor.saturation(samples)
@@ -98,7 +98,7 @@ class EpochEnd:
         st, cfg = t.state, self.cfg
         if not self.fid or not (st.epoch % cfg.fid_every == 0 or st.epoch == cfg.epochs):
             return False
-        record["fid"], record["fid_protocol"] = self.fid(st.g)
+        record["fid"], record["fid_protocol"] = self.fid(st.shown)
         improved = st.best_fid is None or record["fid"] < st.best_fid
         st.best_fid = record["fid"] if improved else st.best_fid
         return improved
@@ -106,7 +106,7 @@ class EpochEnd:
     def keep(self, t, best: bool, healthy: bool):
         """last.pt (and best.pt, healthy.pt), then the generator export; returns last.pt's path."""
         path = t.save(best=best, healthy=healthy)
-        t.run.save_generator(t.state.g)
+        t.run.save_generator(t.state.shown)
         return path
 
     # ---------------------------------------------------------------- in order
@@ -114,6 +114,9 @@ class EpochEnd:
         st, cfg, run = t.state, self.cfg, t.run
         t.dist.average_buffers(st.g)
         t.dist.average_buffers(st.d)
+        if st.g_ema is not None:  # G's averaged running statistics, as the EMA copies them
+            for b_ema, b in zip(st.g_ema.buffers(), st.g.buffers()):
+                b_ema.copy_(b)
         if not t.dist.main:
             t.save()
             return

@@ -128,8 +128,10 @@ def _from_safetensors(path: Path) -> Generator:
 
 
 def _from_pt(path: Path) -> Generator:
+    """A training checkpoint's generator: the EMA of G's weights when the run kept one (what the
+    run's generator/ holds), else G."""
     state = load_checkpoint(path)
-    sd = state.get("G") or state.get("generator")
+    sd = state.get("G_ema") or state.get("G") or state.get("generator")
     cfg = state.get("config") or config_from_state(sd)
     return _build(cfg, sd)
 
@@ -199,8 +201,12 @@ def model_card(run: RunDir, repo_id: str | None = None, extra: str = "", bundled
         fid = f"{lp} = {lv:.2f} at epoch {le}; best {bp} = {bv:.2f} at epoch {be}"
     hp = "\n".join(f"| {k} | {cfg.get(k)} |" for k in ("data", "n_images", "image_size", "batch_size", "lr",
                                                        "beta1", "beta2", "nz", "ngf", "ndf", "upsample", "flip",
-                                                       "augment", "seed", "precision", "device_used"))
+                                                       "augment", "ema", "seed", "precision", "device_used"))
     notes = []
+    if cfg.get("ema"):
+        notes.append(f"These are the weights of an exponential moving average of G (`--ema {cfg['ema']}`, updated "
+                     "after every G step; BatchNorm statistics copied from G), not of G itself, which the run's "
+                     "checkpoints also keep.")
     if cfg.get("upsample") == "resize":
         notes.append("**Departs from the paper:** G doubles its resolution by nearest-neighbour ×2 upsampling and a "
                      "3×3 convolution (`--upsample resize`) instead of the paper's 4×4 stride-2 transposed "

@@ -8,10 +8,12 @@ it, the fixed noise of the sample grids, the metrics so far and the best diversi
 `torch.load(weights_only=True)`; `TrainState.create` builds a fresh state or restores one.
 Checkpoint keys: config, G, D, opt_g, opt_d, epoch, step, step_in_epoch, epoch_perm, rng (the
 order RNG), rank_rng (the noise RNG of each rank), fixed_noise, metrics, best_diversity,
-best_diversity_epoch, best_fid, world_size.
+best_diversity_epoch, best_fid, world_size, and G_ema (the moving average of G's weights, with
+`--ema`; None otherwise).
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -44,6 +46,21 @@ class TrainState:
     best_diversity: float | None = None
     best_diversity_epoch: int | None = None
     best_fid: float | None = None
+    g_ema: Generator | None = None  # the moving average of G's weights (--ema), in eval mode
+
+    @property
+    def shown(self) -> Generator:
+        """The run's generator: what its grids, FID, generator/ export and the page draw."""
+        return self.g_ema if self.g_ema is not None else self.g
+
+    @torch.no_grad()
+    def update_ema(self, decay: float) -> None:
+        """ema <- decay * ema + (1 - decay) * G after each G step; BatchNorm's running statistics
+        are copied from G, not averaged (as StyleGAN2-ADA does: they already are averages)."""
+        ema_p, g_p = list(self.g_ema.parameters()), list(self.g.parameters())
+        torch._foreach_lerp_(ema_p, g_p, 1.0 - decay)
+        for b_ema, b in zip(self.g_ema.buffers(), self.g.buffers()):
+            b_ema.copy_(b)
 
     @classmethod
     def create(cls, cfg: TrainConfig, device: torch.device, dist: Dist, checkpoint: dict | None = None,
@@ -58,11 +75,16 @@ class TrainState:
         adam = dict(lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **({"fused": True} if device.type == "cuda" else {}))
         opt_g, opt_d = torch.optim.Adam(g.parameters(), **adam), torch.optim.Adam(d.parameters(), **adam)
         order_rng, noise_rng = torch.Generator(device), torch.Generator(device)
+        g_ema = None
+        if cfg.ema:  # starts as G itself; a resumed run continues the saved average
+            g_ema = copy.deepcopy(g).eval().requires_grad_(False)
+            if checkpoint is not None and checkpoint.get("G_ema") is not None:
+                g_ema.load_state_dict(checkpoint["G_ema"])
         if checkpoint is None:
             order_rng.manual_seed(cfg.seed)
             noise_rng.manual_seed(noise_seed(cfg.seed, dist.rank))
             return cls(g, d, opt_g, opt_d, order_rng, noise_rng,
-                       fixed_noise=z_from_seeds(grid_seeds(cfg.seed, cfg.n_samples), cfg.nz))
+                       fixed_noise=z_from_seeds(grid_seeds(cfg.seed, cfg.n_samples), cfg.nz), g_ema=g_ema)
         if checkpoint["opt_g"] is not None:
             opt_g.load_state_dict(checkpoint["opt_g"])
             opt_d.load_state_dict(checkpoint["opt_d"])
@@ -81,7 +103,7 @@ class TrainState:
                    epoch=checkpoint["epoch"], step=checkpoint["step"], step_in_epoch=checkpoint["step_in_epoch"],
                    perm=checkpoint["epoch_perm"], metrics=list(checkpoint["metrics"]),
                    best_diversity=checkpoint["best_diversity"], best_fid=checkpoint.get("best_fid"),
-                   best_diversity_epoch=checkpoint.get("best_diversity_epoch"))
+                   best_diversity_epoch=checkpoint.get("best_diversity_epoch"), g_ema=g_ema)
 
     def to_checkpoint(self, run_config: dict, dist: Dist, step_in_epoch: int = 0,
                       perm: torch.Tensor | None = None) -> dict:
@@ -93,4 +115,4 @@ class TrainState:
                 "rank_rng": dist.gather(self.noise_rng.get_state()), "fixed_noise": self.fixed_noise,
                 "metrics": self.metrics, "best_diversity": self.best_diversity,
                 "best_diversity_epoch": self.best_diversity_epoch, "best_fid": self.best_fid,
-                "world_size": dist.world}
+                "world_size": dist.world, "G_ema": None if self.g_ema is None else self.g_ema.state_dict()}

@@ -96,7 +96,7 @@ class Trainer:
                 # the stream says where the history forks, so a reader of metrics.jsonl alone sees it
                 self.state.metrics.append({"kind": "rewind", "epoch": self.state.epoch, "step": self.state.step,
                                            **{k: v for k, v in rewind.items() if k != "time"}})
-                self.run.save_generator(self.state.g)
+                self.run.save_generator(self.state.shown)
             if checkpoint:
                 self.run.rewrite_metrics(self.state.metrics)
             self.run.write_config(self.run_config)
@@ -203,6 +203,8 @@ class Trainer:
         st.d.requires_grad_(True)
         self.dist.average_grads(st.g)
         st.opt_g.step()
+        if st.g_ema is not None:
+            st.update_ema(cfg.ema)
 
         st.step += 1
         with torch.no_grad():  # all on the device: no host sync until flush
@@ -223,7 +225,8 @@ class Trainer:
         warning, and the run is the one an uncompiled run would have been."""
         st = self.state
         saved = copy.deepcopy({"g": st.g.state_dict(), "d": st.d.state_dict(), "opt_g": st.opt_g.state_dict(),
-                               "opt_d": st.opt_d.state_dict(), "noise": st.noise_rng.get_state(), "step": st.step})
+                               "opt_d": st.opt_d.state_dict(), "noise": st.noise_rng.get_state(), "step": st.step,
+                               "g_ema": None if st.g_ema is None else st.g_ema.state_dict()})
         self.compiled_untried = False
         try:
             self.train_step(idx)
@@ -235,6 +238,8 @@ class Trainer:
         st.opt_g.load_state_dict(saved["opt_g"])
         st.opt_d.load_state_dict(saved["opt_d"])
         st.noise_rng.set_state(saved["noise"])
+        if st.g_ema is not None:
+            st.g_ema.load_state_dict(saved["g_ema"])
         st.step = saved["step"]
         st.d.requires_grad_(True)
         self.g_fwd, self.d_logits = st.g, st.d.logits
