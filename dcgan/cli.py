@@ -135,6 +135,27 @@ def cmd_fid(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nearest(a: argparse.Namespace) -> int:
+    from .api import LOCAL, nearest
+    from .images import save_png
+
+    r = nearest(LOCAL, a.generated, a.real, n=a.n, k=a.k, seed=a.seed, data_root=a.data_root)
+    if a.out:
+        save_png(r.picture, a.out)
+    if a.json:
+        print(json.dumps(r.to_dict()))
+        return 0
+    c = r.calibration
+    print(f"{r.copies} of {r.n} generated images are likely copies of {r.real} ({r.n_real} images): nearer to a real "
+          f"image than {r.threshold:.3f}, the real images' own 1%-quantile nearest-neighbour distance "
+          f"({c['quantile_distance']:.3f}; median {c['median_distance']:.3f})")
+    for s in sorted(r.samples, key=lambda s: s.distances[0])[:10]:
+        print(f"  {'COPY? ' if s.copy else '      '}{s.name}: nearest {s.nearest[0]} at {s.distances[0]:.3f}")
+    if a.out:
+        print(f"picture -> {a.out}")
+    return 0
+
+
 def cmd_weights(a: argparse.Namespace) -> int:
     from .api import weights
 
@@ -301,6 +322,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "statistics ship with the package and are used whole")
     _fid_args(p)
     p.set_defaults(fn=cmd_fid)
+
+    p = sub.add_parser("nearest", help="likely copies of the training images among generated ones, and each "
+                                       "generated image's nearest real images")
+    p.add_argument("generated", help="a generator (run dir, checkpoint, Hub id, demo; --n samples) or a folder/zip "
+                                     "of generated images")
+    p.add_argument("real", help="the training images: faces, emoji, a folder, .zip, hf:OWNER/NAME, celeba")
+    p.add_argument("--n", type=int, default=64, help="images to sample from a generator (1 to 1024)")
+    p.add_argument("--k", type=int, default=3, help="nearest real images per generated one")
+    p.add_argument("--seed", type=int, default=0, help="generator image i uses seed + i")
+    p.add_argument("--out", default=None, help="a PNG of each sample beside its nearest real images")
+    p.add_argument("--data-root", default=None, help="for 'celeba'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_nearest)
 
     p = sub.add_parser("weights", help="which FID Inception weights are in use, and where they came from")
     p.add_argument("--weights", default=None, help="a weights file to identify instead of the default search")

@@ -217,3 +217,33 @@ class Pushed:
     url: str
     repo_id: str
     run: str
+
+
+@dataclass(frozen=True)
+class NearestSample:
+    name: str  # the generated image: "seed 7", or a file's own name
+    nearest: list[str]  # its nearest real images, nearest first
+    distances: list[float]  # their distances (mirror-aware colour thumbnails; see dcgan/nearest.py)
+    copy: bool  # closer to a real image than the copy threshold
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """What `nearest` found: each generated image's nearest real images and whether it is a likely copy."""
+
+    n: int
+    copies: int
+    threshold: float
+    calibration: dict  # how the threshold was set: quantile and median real-real distances, n_real
+    n_real: int
+    samples: list[NearestSample]
+    picture: Image.Image  # each sample beside its nearest real images (copies framed in red)
+    generated: str
+    real: str
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "copies": self.copies, "threshold": self.threshold, "n_real": self.n_real,
+                "calibration": self.calibration, "generated": self.generated, "real": self.real,
+                "samples": [{"name": s.name, "nearest": s.nearest[0], "distance": s.distances[0], "copy": s.copy,
+                             "neighbours": [{"name": m, "distance": d} for m, d in zip(s.nearest, s.distances)]}
+                            for s in self.samples]}

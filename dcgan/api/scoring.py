@@ -40,7 +40,9 @@ FidProgress = Callable[[WorkStep], None]  # fn(where the work stands)
 
 
 @dataclass
-class _Side:
+class Side:
+    """One side of a comparison (FID, stats, nearest), resolved from the caller's words."""
+
     kind: str  # images | npz | generator
     spec: str  # what the library reads
     words: str  # how the report names it
@@ -48,34 +50,34 @@ class _Side:
     generator: object = None
 
 
-def _side(caller: Caller, spec: str | None, uploads: Sequence[Upload], tmp: Path, label: str, generated: bool,
-          data_root: str | None) -> _Side:
+def resolve_side(caller: Caller, spec: str | None, uploads: Sequence[Upload], tmp: Path, label: str, generated: bool,
+          data_root: str | None) -> Side:
     if len(uploads) == 1 and uploads[0].name.lower().endswith(".npz"):
         load_stats(uploads[0].path)
-        return _Side("npz", str(uploads[0].path), uploads[0].name)
+        return Side("npz", str(uploads[0].path), uploads[0].name)
     if uploads:
         staged = stage(uploads, tmp / label, tmp / f"{label}.zip", f"the {label} side")
-        return _Side("images", staged, uploads_named(uploads))
+        return Side("images", staged, uploads_named(uploads))
     text = str(spec or "").strip() or ("demo" if generated else "faces")
     if text.endswith(".npz"):
         path = server_path(caller, text, f"{label} (an .npz)")
         load_stats(path)  # cheap: refuses a bad file before anything is loaded
-        return _Side("npz", path, Path(text).name)
+        return Side("npz", path, Path(text).name)
     if text.startswith("run:") or (datamod.is_named_source(text) and not (generated and text == "demo")):
-        return _Side("images", data_spec(caller, text), text, cache=True)
+        return Side("images", data_spec(caller, text), text, cache=True)
     if not generated or caller.trusted:
         try:  # a folder or zip of images (local user), else a generator
             path = Path(text).expanduser()
             if path.is_dir() and not (path / "model.safetensors").exists() and not (path / "checkpoints").is_dir():
-                return _Side("images", data_spec(caller, text), text, cache=True)
+                return Side("images", data_spec(caller, text), text, cache=True)
             if path.is_file() and path.suffix.lower() == ".zip":
-                return _Side("images", data_spec(caller, text), text, cache=True)
+                return Side("images", data_spec(caller, text), text, cache=True)
         except ConfigError:
             pass
-    return _Side("generator", generator_spec(caller, text), text, generator=model(caller, text))
+    return Side("generator", generator_spec(caller, text), text, generator=model(caller, text))
 
 
-def prepared_size(image_size: ImageSize, *sides: _Side) -> tuple[int | None, int]:
+def prepared_size(image_size: ImageSize, *sides: Side) -> tuple[int | None, int]:
     """(size real images are prepared at, channels): "auto" = the generator's size when a side is
     a generator, else native (None); "native" = as pytorch-fid reads them; or 32/64/128."""
     g = next((s.generator for s in sides if s.generator is not None), None)
@@ -87,7 +89,7 @@ def prepared_size(image_size: ImageSize, *sides: _Side) -> tuple[int | None, int
     return size, g.nc if g is not None else 3
 
 
-def _check_images(side: _Side, data_root: str | None) -> None:
+def check_images(side: Side, data_root: str | None) -> None:
     if side.kind == "images":
         try:
             datamod.open_source(side.spec, data_root)  # lists, never decodes: empty or missing ends here
@@ -119,10 +121,10 @@ def fid(caller: Caller, real: str | None = "faces", generated: str | None = "dem
     data_root = server_path(caller, data_root, "data_root")
     meter = _Meter(progress)
     with tempfile.TemporaryDirectory(prefix="dcgan-fid-") as tmp:
-        a = _side(caller, real, real_uploads, Path(tmp), "real", False, data_root)
-        b = _side(caller, generated, generated_uploads, Path(tmp), "generated", True, data_root)
+        a = resolve_side(caller, real, real_uploads, Path(tmp), "real", False, data_root)
+        b = resolve_side(caller, generated, generated_uploads, Path(tmp), "generated", True, data_root)
         for s in (a, b):
-            _check_images(s, data_root)
+            check_images(s, data_root)
         size, channels = prepared_size(image_size, a, b)
         ev = Evaluator(weights=weights, device=device, batch_size=batch_size, resize=resize, dims=dims,
                        pr_features=pr_features, pr_weights=pr_weights, progress=meter.images,
@@ -182,7 +184,7 @@ def weights(weights: str | None = None, fetch: bool = False, caller: Caller | No
     return WeightsInfo(True, w.label, w.origin, str(w.path), w.format, w.value_id, w.standard)
 
 
-def _preview(side: _Side, data_root: str | None, n: int = 32):
+def _preview(side: Side, data_root: str | None, n: int = 32):
     """An 8-column grid of a side's first images (or samples), at 64x64."""
     if side.kind == "generator":
         x = to_uint8(sample(side.generator, z_from_seeds(range(n), side.generator.nz)))
@@ -206,10 +208,10 @@ def stats(caller: Caller, src: str, out: str, *, n: int | None = None, seed: int
     size = None if image_size in (None, "", "native", "auto") else int(
         checks.one_of(checks.whole(image_size, "image_size", 1, 4096), "image_size", (32, 64, 128)))
     with tempfile.TemporaryDirectory(prefix="dcgan-stats-") as tmp:
-        side = _side(caller, src, (), Path(tmp), "source", False, data_root)
+        side = resolve_side(caller, src, (), Path(tmp), "source", False, data_root)
         if side.kind == "npz":
             raise ConfigError(f"{side.words} already holds statistics")
-        _check_images(side, data_root)
+        check_images(side, data_root)
         ev = Evaluator(weights=weights, device=device, batch_size=checks.whole(batch_size, "batch_size", 1, 4096),
                        resize=resize, dims=dims, progress=progress)
         got = (ev.generator_side(side.generator, n or 10_000, checks.seed(seed), spec=side.words)
