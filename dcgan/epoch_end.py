@@ -76,7 +76,7 @@ class EpochEnd:
         ratio = monitor.diversity(samples) / max(self.real_div, 1e-12)
         # the same measure on latents never seen before (new ones each epoch): fixed noise alone can
         # hide a collapse that happens to spare its 64 points, or flag one that only they show
-        fresh = sample(st.shown, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
+        fresh = sample(st.g, z_from_seeds(range(FRESH_SEED + st.epoch * cfg.n_samples,
                                                 FRESH_SEED + (st.epoch + 1) * cfg.n_samples), cfg.nz))
         fresh_ratio = monitor.diversity(fresh) / max(self.real_div, 1e-12)
         sat = monitor.saturation(samples)
@@ -121,7 +121,9 @@ class EpochEnd:
             t.save()
             return
         samples, grid, grid_path = self.pictures(t)
-        record = self.judge(t, samples)
+        # the monitor judges how training goes, so it reads G itself; the grid shows the run's
+        # generator (with --ema the average, which lags G and would raise alarms of its own)
+        record = self.judge(t, samples if st.g_ema is None else sample(st.g, st.fixed_noise))
         best = self.score(t, record)
         st.metrics.append(record)
         run.append_metrics([record])

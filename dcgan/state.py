@@ -29,6 +29,11 @@ def noise_seed(seed: int, rank: int) -> int:
     return (seed * 1009 + rank + 1) % (1 << 63)
 
 
+def ema_decay(decay: float, step: int) -> float:
+    """The EMA's decay at G step `step` (counted from 0): `decay`, warmed up (see update_ema)."""
+    return min(decay, (1.0 + step) / (10.0 + step))
+
+
 @dataclass
 class TrainState:
     g: Generator
@@ -55,10 +60,14 @@ class TrainState:
 
     @torch.no_grad()
     def update_ema(self, decay: float) -> None:
-        """ema <- decay * ema + (1 - decay) * G after each G step; BatchNorm's running statistics
-        are copied from G, not averaged (as StyleGAN2-ADA does: they already are averages)."""
+        """ema <- d * ema + (1 - d) * G after each G step, with d = min(decay, (1 + t) / (10 + t)) at
+        step t: early on the average follows G closely instead of dragging its random init along
+        for ~1/(1 - decay) steps (the warm-up of TensorFlow's ExponentialMovingAverage). BatchNorm's
+        running statistics are copied from G, not averaged (as StyleGAN2-ADA does: they already
+        are averages)."""
+        d = ema_decay(decay, self.step)
         ema_p, g_p = list(self.g_ema.parameters()), list(self.g.parameters())
-        torch._foreach_lerp_(ema_p, g_p, 1.0 - decay)
+        torch._foreach_lerp_(ema_p, g_p, 1.0 - d)
         for b_ema, b in zip(self.g_ema.buffers(), self.g.buffers()):
             b_ema.copy_(b)
 

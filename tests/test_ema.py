@@ -14,8 +14,8 @@ from tests.test_train import StopAfter, run_all, same, tiny
 
 
 def test_ema_is_the_average_of_g_over_steps(image_folder, tmp_path):
-    """One epoch of 3 steps at decay d: ema = d^3 g0 + (1 - d)(d^2 g1 + d g2 + g3), parameter by parameter;
-    BatchNorm's running statistics are G's own."""
+    """One epoch of 3 steps: ema_t = d_t ema_(t-1) + (1 - d_t) g_t, with the warmed-up decay d_t =
+    min(decay, (1 + t) / (10 + t)), parameter by parameter; BatchNorm's running statistics are G's own."""
     from dcgan.models import build
 
     decay = 0.9
@@ -41,9 +41,10 @@ def test_ema_is_the_average_of_g_over_steps(image_folder, tmp_path):
         if "running" in k or "num_batches" in k:
             assert torch.equal(v, ck["G"][k])
             continue
-        want = g0[k] * decay ** 3
-        for i, g in enumerate(seen):
-            want = want + (1 - decay) * decay ** (2 - i) * g[k]
+        want = g0[k]
+        for t, g in enumerate(seen):
+            d = min(decay, (1 + t) / (10 + t))
+            want = d * want + (1 - d) * g[k]
         assert torch.allclose(v, want, atol=1e-6), k
     assert not same(ck["G_ema"], ck["G"])
 
