@@ -94,10 +94,26 @@ def cmd_interpolate(a: argparse.Namespace) -> int:
     from .images import save_gif
 
     walk = interpolate(LOCAL, a.checkpoint, seeds=a.seeds, frames=a.frames, mode=a.mode, loop=a.loop,
-                       eval_mode=not a.train_mode)
+                       eval_mode=not a.train_mode, start=a.start)
     save_gif(walk.frames, a.out, duration_ms=a.duration)
     _report(a, {"frames": len(walk.frames), "seeds": walk.seeds, "mode": walk.mode, "file": a.out},
             f"{walk.text} -> {a.out}")
+    return 0
+
+
+def cmd_project(a: argparse.Namespace) -> int:
+    from .api import LOCAL, project
+    from .progress import Bar
+
+    bar = Bar("projecting", "step", disable=a.json)
+    r = project(LOCAL, a.checkpoint, a.image, steps=a.steps, restarts=a.restarts, seed=a.seed, out=a.out,
+                progress=lambda step: bar(round(step.fraction * a.steps), a.steps))
+    bar.close()
+    out = Path(a.out)
+    _report(a, {**r.to_dict(), "reconstruction": str(out / "reconstruction.png"), "latent": str(out / "latent.npy")},
+            f"{r.name}: PSNR {r.psnr:.2f} dB after {r.steps} steps x {r.restarts} restarts ({r.how}) -> "
+            f"{out / 'reconstruction.png'}, {out / 'latent.npy'} (walk from it: dcgan interpolate --start "
+            f"{out / 'latent.npy'} --seeds 1 2 ...)")
     return 0
 
 
@@ -295,13 +311,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("interpolate", help="a GIF walking through latent keyframes")
     _sampling_args(p)
-    p.add_argument("--seeds", type=int, nargs="+", required=True, help="two or more keyframe seeds")
+    p.add_argument("--seeds", type=int, nargs="+", required=True, help="two or more keyframe seeds (one with --start)")
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--mode", default="slerp", choices=("slerp", "lerp"))
     p.add_argument("--loop", action="store_true", help="return to the first keyframe")
     p.add_argument("--duration", type=int, default=80, help="ms per frame")
+    p.add_argument("--start", default=None, help="begin at this latent (latent.npy from `dcgan project`), then the "
+                                                  "seeds (one seed is then enough)")
     p.add_argument("--out", required=True, help="output .gif")
     p.set_defaults(fn=cmd_interpolate)
+
+    p = sub.add_parser("project", help="find the latent whose image matches yours (GAN inversion): a "
+                                       "reconstruction and a latent.npy that walks can start from")
+    _sampling_args(p)
+    p.add_argument("--image", required=True, help="the image to project (any size; prepared as training does)")
+    p.add_argument("--out", required=True, help="folder for target.png, reconstruction.png, latent.npy, project.json")
+    p.add_argument("--steps", type=int, default=300, help="optimiser steps (1 to 5000)")
+    p.add_argument("--restarts", type=int, default=4, help="latents optimised side by side, the best kept (1 to 16)")
+    p.add_argument("--seed", type=int, default=0, help="restart r starts from the latent of seed + r")
+    p.set_defaults(fn=cmd_project)
 
     p = sub.add_parser("fid", help="FID (and its two terms, FID∞), KID and precision/recall: real images vs generated")
     p.add_argument("a", nargs="?", help="the REAL side: folder, .zip, faces, emoji, celeba, hf:OWNER/NAME, .npz "

@@ -109,7 +109,8 @@ def test_runs_belong_to_their_owner(tmp_path, monkeypatch):
     # one user owns everything locally; the shipped examples are everyone's, read-only
     assert {r.name for r in api.runs(LOCAL, examples=False)} == {"run-a", "run-b", "run-cli"}
     examples = [r for r in api.runs(VISITOR) if r.state == "example"]
-    assert {r.name for r in examples} == {"example-faces", "example-300-faces", "example-300-faces-augment"}
+    assert {r.name for r in examples} == {"example-faces", "example-300-faces", "example-300-faces-augment",
+                                          "example-300-faces-scored", "example-300-faces-augment-scored"}
     with pytest.raises(UserError, match="example run \\(read-only\\)"):
         api.resume(VISITOR, "example-faces")
     for call in (lambda: api.snapshot(VISITOR, "run-b"), lambda: api.resume(VISITOR, "run-b"),
@@ -252,3 +253,14 @@ def test_expiry_removes_old_anonymous_runs_only_and_logs_it(tmp_path, monkeypatc
     (new_anon.path / "big.bin").write_bytes(b"x" * (2 << 20))
     assert expire(Limits(1, 1, quota_mb=1, ttl_hours=24), tmp_path) == ["run-new-anon"]
     assert old_user.path.exists() and running.path.exists()
+
+
+def test_compare_says_which_recipe_won_by_fid():
+    """The shipped, scored pair of the blog's recipe (FID tracked with the standard weights): Compare's
+    lines name each run's FID, and augmentation's is the lower."""
+    c = api.compare(LOCAL, ["example-300-faces-scored", "example-300-faces-augment-scored"])
+    plain, augmented = c.lines[0], c.lines[1]
+    assert "fid500_legacy_2048_64px" in plain and "fid500_legacy_2048_64px" in augmented
+    fid = lambda line: float(line.split("fid500_legacy_2048_64px ")[1].split()[0])  # noqa: E731
+    assert fid(augmented) < fid(plain)
+    assert "_weights-" not in plain  # the standard weights, named by a protocol without a suffix

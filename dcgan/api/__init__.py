@@ -10,13 +10,15 @@ that names the parameter and its range, and returns a dataclass (results.py). No
     sampling.py  generate, interpolate, scrub, directions, arithmetic (and warm_directions)
     scoring.py   fid, stats, compare, push, weights
     copies.py    nearest (did the generator copy its training images?)
+    projecting.py project (an image's latent, reusable by walks)
 """
 from .caller import LOCAL, Caller, Upload
 from .copies import nearest
+from .projecting import project
 from .sampling import arithmetic, directions, generate, interpolate, scrub, warm_directions
 from .scoring import compare, fid, push, stats, weights
 from .training import follow, resume, rewind, runs, snapshot, stop, summary, train, train_here
 
 __all__ = ["LOCAL", "Caller", "Upload", "arithmetic", "compare", "directions", "fid", "follow", "generate", "rewind",
-           "interpolate", "nearest", "push", "resume", "runs", "scrub", "snapshot", "stats", "stop", "summary", "train",
+           "interpolate", "nearest", "project", "push", "resume", "runs", "scrub", "snapshot", "stats", "stop", "summary", "train",
            "train_here", "warm_directions", "weights"]

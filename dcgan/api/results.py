@@ -109,10 +109,12 @@ class Walk:
     frames: list[Image.Image]
     seeds: list[int]
     mode: str
+    from_latent: bool = False  # the walk starts at a given latent (a projected image), then the seeds
 
     @property
     def text(self) -> str:
-        return f"{len(self.frames)} frames, {self.mode} through seeds {', '.join(map(str, self.seeds))}"
+        start = "from the given latent " if self.from_latent else ""
+        return f"{len(self.frames)} frames, {self.mode} {start}through seeds {', '.join(map(str, self.seeds))}"
 
     def strip(self, cols: int = 12) -> Image.Image:
         """All frames as one picture, left to right then top to bottom."""
@@ -247,3 +249,24 @@ class NearestResult:
                 "samples": [{"name": s.name, "nearest": s.nearest[0], "distance": s.distances[0], "copy": s.copy,
                              "neighbours": [{"name": m, "distance": d} for m, d in zip(s.nearest, s.distances)]}
                             for s in self.samples]}
+
+
+@dataclass(frozen=True)
+class Projected:
+    """An image projected into a generator's latent space: the target as the generator sees it, its
+    reconstruction G(z), z itself and how well they match."""
+
+    target: Image.Image
+    reconstruction: Image.Image
+    z: list[float]
+    psnr: float  # dB on the (-1, 1) range
+    mse: float
+    steps: int
+    restarts: int
+    best_restart: int
+    how: str  # optimiser, loss, restarts, in words
+    name: str  # the image, as the caller named it
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "psnr": self.psnr, "mse": self.mse, "steps": self.steps, "restarts": self.restarts,
+                "best_restart": self.best_restart, "how": self.how, "z": self.z}

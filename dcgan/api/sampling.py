@@ -69,14 +69,24 @@ def _keys(seeds) -> list[int]:
 
 
 def interpolate(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", frames: int = 48,
-                mode: str = "slerp", loop: bool = False, eval_mode: bool = True) -> Walk:
-    """A walk through two or more keyframe latents: slerp (keeps the latent's length) or lerp."""
-    keys = _keys(seeds)
+                mode: str = "slerp", loop: bool = False, eval_mode: bool = True, start=None) -> Walk:
+    """A walk through two or more keyframe latents: slerp (keeps the latent's length) or lerp.
+    start: a latent to begin from (a projected image's z: nz numbers, or an .npy file for the local
+    user), then the seeds (one is then enough)."""
+    keys = checks.seeds(seeds, "seeds", at_least=1 if start is not None else 2)
     frames = checks.whole(frames, "frames", 2, MAX_FRAMES)
     mode = checks.one_of(mode, "mode", MODES)
+    if start is not None and isinstance(start, str) and start.endswith(".npy") and not caller.trusted:
+        raise ConfigError("start names a file on the server, which only the machine's own user may do")
     g = model(caller, checkpoint)
-    z = latent.walk(latent.z_from_seeds(keys, g.nz), frames, mode, loop=checks.flag(loop, "loop"))
-    return Walk(to_pils(to_uint8(latent.sample(g, z, eval_mode=checks.flag(eval_mode, "eval_mode")))), keys, mode)
+    z = latent.z_from_seeds(keys, g.nz)
+    if start is not None:
+        from .projecting import latent_from
+
+        z = torch.cat([latent_from(start, g.nz)[None], z])
+    z = latent.walk(z, frames, mode, loop=checks.flag(loop, "loop"))
+    return Walk(to_pils(to_uint8(latent.sample(g, z, eval_mode=checks.flag(eval_mode, "eval_mode")))), keys, mode,
+                from_latent=start is not None)
 
 
 def scrub(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", t: float = 0.0, mode: str = "slerp",

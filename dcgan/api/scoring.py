@@ -246,8 +246,14 @@ def compare(caller: Caller, runs: Sequence[str] | None = None, out: str | Path |
     lines = []
     for v in views:
         a = v.first_alarm
-        lines.append(f"**{v.name}** ({v.state}): " + (f"first alarm at epoch {a['epoch']} (step {a['step']}): "
-                                                       f"{a['message']}" if a else "no alarm"))
+        fid = ""
+        if v.best_fid:
+            scored = [e for e in v.epochs if e.get("fid") is not None]
+            last, (best, best_epoch) = scored[-1], v.best_fid
+            fid = (f" · {last.get('fid_protocol', 'FID')} {last['fid']:.1f} at epoch {last['epoch']} "
+                   f"(best {best:.1f} at epoch {best_epoch})")
+        lines.append(f"**{v.name}** ({v.state}){fid}: " + (f"first alarm at epoch {a['epoch']} (step {a['step']}): "
+                                                            f"{a['message']}" if a else "no alarm"))
         for b in v.branches:
             gone = b.epochs[-1] if b.epochs else {}
             alarms = sorted({x["kind"].replace("_", " ") for e in b.epochs for x in e.get("alarms", [])})

@@ -362,9 +362,40 @@ def push(run: str | None = None, repo_id: str | None = None, private: bool = Fal
     return f"Pushed **{p.run}** to [{p.repo_id}]({p.url})."
 
 
+@common.gpu
+@common.user_errors
+def nearest(generator: str = "demo", real: str = "faces", n: int = 64, generated_files: list[FileData] | None = None,
+            real_files: list[FileData] | None = None, generator_file: FileData | None = None,
+            key: str | None = None, request: gr.Request = None) -> tuple[FileData, str, dict]:
+    """Did the generator copy its training images? Each generated image's nearest real images (a mirror
+    flip and mild re-encoding do not hide a copy), likely copies flagged.
+
+    Args:
+        generator: "demo", "emoji", a run's name or a Hub id, sampled n times (image i from seed i);
+            generated_files or generator_file replace it.
+        real: the training images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME"; real_files replace it.
+        n: images to sample from the generator, 1 to 1024.
+        generated_files: generated images or one .zip, instead of a generator.
+        real_files: the training images or one .zip, instead of real.
+        generator_file: an uploaded .safetensors or .pt generator, instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
+
+    Returns:
+        A PNG of the most suspicious samples beside their nearest real images (copies framed in red), a
+        line saying how many are likely copies and by what rule, and the JSON report (n, copies, threshold,
+        samples: name, nearest, distance, copy).
+    """
+    gen_up = common.uploads(generated_files)
+    r = api.nearest(common.caller(request, key), None if gen_up else _gen(generator, generator_file, None),
+                    real, generated_uploads=gen_up, real_uploads=common.uploads(real_files), n=n)
+    text = (f"{r.copies} of {r.n} generated images look like copies of {r.real} ({r.n_real} images): nearer to one "
+            f"than {r.threshold:.3f}, closer than 99% of the real images are to their own nearest neighbour.")
+    return common.file_data(common.png(r.picture, "nearest.png")), text, r.to_dict()
+
+
 PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
           "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "rewind": rewind, "runs": runs,
-          "follow": follow, "compare": compare, "fid": fid, "push": push}
+          "follow": follow, "compare": compare, "fid": fid, "nearest": nearest, "push": push}
 # Answered outside the queue: these take a second or less (a 256-tile grid, a 240-frame walk: a few),
 # and Gradio 6.31's MCP server turns the several outputs of a queued call into one text (it wraps the
 # client's tuple in a list), while a direct call's outputs each become content: PNGs as images.

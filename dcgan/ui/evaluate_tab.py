@@ -67,6 +67,30 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
     yield r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
 
 
+@common.gpu
+@common.page_event
+def copies(real_kind, real_files, real_run, fake_kind, choice, gen_upload, gen_hub, n, fake_files, key,
+           request: gr.Request, progress=gr.Progress()):
+    if real_kind == "npz":
+        raise gr.Error("the copy check needs real images, not statistics: pick the bundled sets, a run's "
+                       "training set or uploaded images")
+    real = f"run:{real_run}" if real_kind == "run" else real_kind
+    if real_kind == "run" and not real_run:
+        raise gr.Error("pick the run whose training set is the real side")
+    progress(0.1, desc="describing the real and the generated images")
+    fake_up = common.uploads(fake_files) if fake_kind == "upload" else []
+    r = api.nearest(common.caller(request, key), None if fake_up else checkpoint(choice, gen_upload, gen_hub),
+                    None if real_kind == "upload" else real, generated_uploads=fake_up,
+                    real_uploads=common.uploads(real_files) if real_kind == "upload" else [],
+                    n=min(int(n or 64), 256) if fake_kind == "generator" else 256)
+    c = r.calibration
+    words = (f"**{r.copies} of {r.n}** generated images look like copies of {r.real} ({r.n_real:,} images): each is "
+             f"nearer to a real image than **{r.threshold:.3f}**, the distance below which only 1% of the real "
+             f"images have their own nearest neighbour (median {c['median_distance']:.3f}). Distances are between "
+             "8×8 colour thumbnails, the nearer of an image and its mirror; the most suspicious samples come first.")
+    return common.png(r.picture, "nearest.png"), words
+
+
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     gr.Markdown(weights_note)  # read on each page load: the weights may arrive after start-up
     with gr.Row():
@@ -108,6 +132,13 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     with gr.Row():
         report = gr.JSON(label="Report")
         files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")
+    with gr.Accordion("Did it copy the training set? (nearest real images)", open=False):
+        with gr.Row():
+            copies_go = gr.Button("Find each sample's nearest training images", variant="secondary")
+        copies_md = gr.Markdown()
+        copies_img = gr.Image(label="Samples (left) beside their nearest real images", type="filepath", format="png")
+    copies_go.click(copies, [real_kind, real_files, real_run, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
+                             key], [copies_img, copies_md], api_visibility="private")
     real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),
                                 gr.update(visible=k == "npz")), real_kind, [real_files, real_run, real_npz],
                      api_visibility="private")

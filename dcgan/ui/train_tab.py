@@ -77,6 +77,18 @@ def rewind(run: str | None, continue_with: str | None, key: str | None, request:
 
 
 @common.page_event
+def copies(run: str | None, key: str | None, request: gr.Request):
+    """The run's generator against its own training images: likely copies, nearest neighbours."""
+    if not run:
+        raise gr.Error("pick a run first")
+    r = api.nearest(common.caller(request, key), run, f"run:{run}", n=64)
+    words = (f"**{r.copies} of {r.n}** samples of {r.generated} look like copies of its {r.n_real:,} training images "
+             f"(nearer to one than {r.threshold:.3f}, which only 1% of the training images are to their own "
+             "nearest neighbour); the most suspicious first.")
+    return common.png(r.picture, "nearest.png"), words
+
+
+@common.page_event
 def form_for(run: str | None, names: list[str], key: str | None, request: gr.Request) -> list:
     """The form's values of the followed run, "half channels" off (the run's widths are in the form
     already) and its data source picked; an example run leaves the form at the paper's defaults."""
@@ -154,6 +166,11 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 pushed = gr.Markdown()
         with gr.Column(scale=2):
             outs = live.panel()
+            with gr.Accordion("Did it copy its training images? (once a run has epochs)", open=False):
+                copies_btn = gr.Button("Find the nearest training images of 64 samples")
+                copies_md = gr.Markdown()
+                copies_img = gr.Image(label="Samples (left) beside their nearest training images", type="filepath",
+                                      format="png")
     with gr.Accordion("Architecture: the paper's table for these settings", open=False):
         arch = gr.Markdown(architecture(64, True, False))
     names = list(form)
@@ -172,6 +189,7 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     (resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name], api_visibility="private")
      .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     push_btn.click(push, [run_name, repo_id, private, key], pushed, api_visibility="private")
+    copies_btn.click(copies, [run_name, key], [copies_img, copies_md], api_visibility="private")
     rewind_with, rewind_btn = outs[-2], outs[-1]
     rewind_with.input(_rewind_label, [run_name, rewind_with, key], rewind_btn, api_visibility="private")
     (rewind_btn.click(rewind, [run_name, rewind_with, key], [note, run_name], api_visibility="private")
