@@ -2,6 +2,7 @@
 chain (train -> follow -> runs -> compare), MCP tools, and a fuzz over every public endpoint."""
 import json
 import random
+from pathlib import Path
 import time
 import urllib.request
 
@@ -22,7 +23,8 @@ def test_every_parameter_is_named_and_defaulted(app):
     client, _ = app
     eps = public_endpoints(client)
     assert {"/generate", "/interpolate", "/scrub", "/directions", "/arithmetic", "/train", "/follow", "/stop",
-            "/resume", "/rewind", "/runs", "/summary", "/compare", "/fid", "/push"} == set(eps)  # page events are private
+            "/resume", "/rewind", "/runs", "/summary", "/compare", "/fid", "/nearest", "/project",
+            "/push"} == set(eps)  # page events are private
     for name, ep in eps.items():
         for p in ep["parameters"]:
             assert not p["parameter_name"].startswith("param_"), (name, p["parameter_name"])
@@ -51,6 +53,20 @@ def test_generation_endpoints_work_with_no_arguments(app):
     assert Image.open(client.predict(api_name="/scrub")).size == (256, 256)
     assert Image.open(client.predict(api_name="/directions")[0]).size == (256, 256)
     assert len(client.predict(api_name="/arithmetic")) == 4
+
+
+def test_project_then_walk_from_it_and_the_copy_check(app, tmp_path):
+    """A script's path through the new endpoints: project an image, walk from its z, check for copies."""
+    from gradio_client import handle_file
+
+    client, _ = app
+    img = make_images(tmp_path / "mine", 4, size=64)[0]
+    target, recon, text, z = client.predict(image=handle_file(str(img)), steps=10, restarts=1, api_name="/project")
+    assert "PSNR" in text and len(z) == 100 and Path(recon).stat().st_size > 0
+    strip, gif, words = client.predict(seeds="5", frames=4, start=z, api_name="/interpolate")
+    assert "from the given latent" in words
+    picture, line, rep = client.predict(n=6, real=str(tmp_path / "mine"), api_name="/nearest")
+    assert rep["n"] == 6 and "look like copies" in line
 
 
 def test_summary_totals_are_the_papers(app):
@@ -160,7 +176,8 @@ HOSTILE = [2 ** 70, -1, -1e308, "abc", "x" * 5000, "\x00\x1b[31m\u202e", "../../
 # arguments that keep the valid calls cheap: tiny trainings, a few images for FID
 CHEAP = {"/fid": {"n": 8, "dims": 64},
          "/train": {"epochs": 1, "max_images": 16, "batch_size": 8, "half": True},
-         "/generate": {"n": 4}, "/interpolate": {"frames": 3}}
+         "/generate": {"n": 4}, "/interpolate": {"frames": 3}, "/nearest": {"n": 4},
+         "/project": {"steps": 3, "restarts": 1}}
 
 
 def _call(client, ep, kw):
@@ -186,6 +203,8 @@ def test_fuzz_every_endpoint(app, tmp_path):
     real = make_images(tmp_path / "real", 4, size=24)
     # the local user may name a folder: when real_files is fuzzed away, the real side stays 4 images
     CHEAP["/fid"].update(real=str(tmp_path / "real"), real_files=[handle_file(str(f)) for f in real])
+    CHEAP["/nearest"].update(real=str(tmp_path / "real"))
+    CHEAP["/project"].update(image=handle_file(str(real[0])))
     eps = {k: v for k, v in public_endpoints(client).items() if k not in ("/follow",)}
     rng = random.Random(0)
     messages = 0

@@ -63,7 +63,8 @@ def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: boo
 @common.user_errors
 def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 48, mode: Mode = "slerp",
                 eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
-                key: str | None = None, request: gr.Request = None) -> tuple[FileData, FileData, str]:
+                start: list[float] | None = None, key: str | None = None,
+                request: gr.Request = None) -> tuple[FileData, FileData, str]:
     """Walk through the latent space from keyframe to keyframe: a strip of frames and an animated GIF.
 
     Args:
@@ -74,13 +75,14 @@ def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 4
         eval_mode: use BatchNorm's running statistics.
         generator_file: an uploaded .safetensors or .pt generator, used instead of generator.
         hub_id: a Hub id USER/NAME, used instead of generator.
+        start: a latent to begin at (the z /project returned), then the seeds (one is then enough).
         key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
 
     Returns:
         The frames as one strip (PNG), the walk as a GIF (4x), and a line describing it.
     """
     w = api.interpolate(common.caller(request, key), _gen(generator, generator_file, hub_id), seeds, frames, mode,
-                        eval_mode=eval_mode)
+                        eval_mode=eval_mode, start=start or None)
     return common.file_data(common.png(w.strip(), "frames.png")), common.file_data(common.gif(w.big(), "walk.gif")), \
         w.text
 
@@ -393,9 +395,40 @@ def nearest(generator: str = "demo", real: str = "faces", n: int = 64, generated
     return common.file_data(common.png(r.picture, "nearest.png")), text, r.to_dict()
 
 
+@common.gpu
+@common.user_errors
+def project(image: FileData | None = None, generator: str = "demo", steps: int = 300, restarts: int = 4,
+            generator_file: FileData | None = None, key: str | None = None,
+            request: gr.Request = None) -> tuple[FileData, FileData, str, list]:
+    """Project your image into a generator's latent space: the latent z whose image is closest to it
+    (Adam on a pixel loss, several restarts), for walks that start from your image.
+
+    Args:
+        image: the picture to project (any size; prepared as training prepares images).
+        generator: "demo", "emoji", a run's name or a Hub id; generator_file replaces it.
+        steps: optimiser steps, 1 to 500 on a public Space (5000 locally).
+        restarts: latents optimised side by side, the best kept: 1 to 8 on a public Space (16 locally).
+        generator_file: an uploaded .safetensors or .pt generator, instead of generator.
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
+
+    Returns:
+        The target as the generator sees it and its reconstruction (PNGs), a line with the PSNR and how
+        it was found, and z (pass it as `start` to /interpolate to walk from your image).
+    """
+    up = common.upload(image)
+    if up is None:
+        raise ConfigError("image: upload the picture to project")
+    r = api.project(common.caller(request, key), _gen(generator, generator_file, None), up, steps=steps,
+                    restarts=restarts)
+    return (common.file_data(common.png(r.target, "target.png")),
+            common.file_data(common.png(r.reconstruction, "reconstruction.png")),
+            f"PSNR {r.psnr:.2f} dB after {r.steps} steps x {r.restarts} restarts ({r.how})", r.z)
+
+
 PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
           "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "rewind": rewind, "runs": runs,
-          "follow": follow, "compare": compare, "fid": fid, "nearest": nearest, "push": push}
+          "follow": follow, "compare": compare, "fid": fid, "nearest": nearest, "project": project,
+          "push": push}
 # Answered outside the queue: these take a second or less (a 256-tile grid, a 240-frame walk: a few),
 # and Gradio 6.31's MCP server turns the several outputs of a queued call into one text (it wraps the
 # client's tuple in a list), while a direct call's outputs each become content: PNGs as images.

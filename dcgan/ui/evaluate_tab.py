@@ -92,7 +92,8 @@ def copies(real_kind, real_files, real_run, fake_kind, choice, gen_upload, gen_h
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
-    gr.Markdown(weights_note)  # read on each page load: the weights may arrive after start-up
+    weights_md = gr.Markdown()
+    demo.load(weights_note, None, weights_md, api_visibility="private")  # each load: weights may arrive later
     with gr.Row():
         with gr.Column():
             gr.Markdown("### Real images")

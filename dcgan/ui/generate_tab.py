@@ -139,6 +139,31 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         t.input(scrub, src + [keys, t, mode, eval_mode, key], live, trigger_mode="always_last",
                 show_progress="hidden", queue=False, api_visibility="private")
 
+    with gr.Tab("Your image"):
+        gr.Markdown("Upload a picture: the generator's closest image is found by optimising its latent "
+                    "(projection), then you can walk from it to any seed.")
+        with gr.Row():
+            your = gr.Image(label="Your image", type="filepath", sources=["upload"], height=256)
+            target = gr.Image(label="As the generator sees it (4x)", type="filepath", format="png", height=256)
+            recon = gr.Image(label="Its closest image (4x)", type="filepath", format="png", height=256)
+        with gr.Row():
+            steps = gr.Slider(20, 500, 300, step=10, label="Optimiser steps")
+            project_btn = gr.Button("Project", variant="primary")
+            cancel_btn = gr.Button("Cancel", variant="stop")
+        project_md = gr.Markdown()
+        z_state = gr.State([])
+        with gr.Row():
+            to_seed = gr.Number(7, precision=0, minimum=0, label="Walk to seed")
+            walk_frames = gr.Slider(2, MAX_FRAMES, 32, step=1, label="Frames")
+            walk_from_btn = gr.Button("Walk from my image")
+        walk_from_md = gr.Markdown()
+        walk_gif = gr.Image(label="From your image to the seed (4x)", type="filepath")
+        projecting = project_btn.click(project_image, src + [your, steps, key], [target, recon, project_md, z_state],
+                                       api_visibility="private")
+        cancel_btn.click(lambda: None, None, None, cancels=[projecting], api_visibility="private")
+        walk_from_btn.click(walk_from, src + [z_state, to_seed, walk_frames, eval_mode, key], [walk_gif, walk_from_md],
+                            api_visibility="private")
+
     with gr.Tab("Directions"):
         gr.Markdown("Principal directions of the generator's first layer (as GANSpace finds them): "
                     "drag a slider to move the latent along one.")
@@ -163,6 +188,35 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
             terms = [gr.Image(label=label, type="filepath", format="png", min_width=120)
                      for label in ("mean of A", "mean of B", "mean of C", "A − B + C")]
         go_ar.click(arithmetic, src + [a, b, c, eval_mode, key], terms, api_visibility="private")
+
+
+@common.gpu
+@common.page_event
+def project_image(choice, upload, hub_id, image, steps, key, request: gr.Request, progress=gr.Progress()):
+    """Your image into the latent space: the target, the reconstruction, and the latent kept for a walk."""
+    if not image:
+        raise gr.Error("upload an image to project first")
+    who, ckpt = common.caller(request, key), checkpoint(choice, upload, hub_id)
+    picture = common.upload(image)
+
+    def call(should_stop, on_step):
+        return api.project(who, ckpt, picture, steps=steps, restarts=4, progress=on_step, should_stop=should_stop)
+
+    r = yield from common.cancellable(call, progress, outputs=4)
+    words = (f"PSNR {r.psnr:.1f} dB after {r.steps} steps × {r.restarts} restarts ({r.how}). "
+             "Walk from it below, or download its latent (nz numbers) from the API (/project).")
+    big = [im.resize((4 * im.width, 4 * im.height), 0) for im in (r.target, r.reconstruction)]  # 0: nearest
+    yield common.png(big[0], "target.png"), common.png(big[1], "reconstruction.png"), words, r.z
+
+
+@common.gpu
+@common.page_event
+def walk_from(choice, upload, hub_id, z, to_seed, frames, eval_mode, key, request: gr.Request):
+    if not z:
+        raise gr.Error("project an image first: the walk starts at its latent")
+    w = api.interpolate(common.caller(request, key), checkpoint(choice, upload, hub_id), seeds=str(to_seed),
+                        frames=frames, eval_mode=eval_mode, start=z)
+    return common.gif(w.big(), "walk.gif"), w.text
 
 
 def _first_impression():
