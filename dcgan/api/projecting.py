@@ -76,23 +76,3 @@ def project(caller: Caller, checkpoint: Checkpoint = "demo", image: Upload | str
         with atomic_path(folder / "project.json") as tmp:
             tmp.write_text(json.dumps({**result.to_dict(), "losses_every_10_steps": p.losses}, indent=2))
     return result
-
-
-def latent_from(value, nz: int, name: str = "start") -> torch.Tensor:
-    """A latent given as numbers (a list, or text) or, for the local user, an .npy file -> (nz,)."""
-    if isinstance(value, (str, Path)) and str(value).endswith(".npy"):
-        try:
-            arr = np.load(str(value), allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"{name}: {Path(str(value)).name} is not a readable .npy latent ({e})") from None
-    elif isinstance(value, str):
-        try:
-            arr = np.array([float(x) for x in value.replace(",", " ").split()], dtype=np.float32)
-        except ValueError:
-            raise ConfigError(f"{name} must be {nz} numbers or an .npy file from `dcgan project`") from None
-    else:
-        arr = np.asarray(value, dtype=np.float32)
-    arr = arr.reshape(-1)
-    if arr.shape != (nz,) or not np.isfinite(arr).all():
-        raise ConfigError(f"{name} must hold {nz} finite numbers, the generator's latent size (got {arr.size})")
-    return torch.from_numpy(arr.copy())

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from .. import latent
@@ -81,12 +83,33 @@ def interpolate(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3"
     g = model(caller, checkpoint)
     z = latent.z_from_seeds(keys, g.nz)
     if start is not None:
-        from .projecting import latent_from
-
         z = torch.cat([latent_from(start, g.nz)[None], z])
     z = latent.walk(z, frames, mode, loop=checks.flag(loop, "loop"))
     return Walk(to_pils(to_uint8(latent.sample(g, z, eval_mode=checks.flag(eval_mode, "eval_mode")))), keys, mode,
                 from_latent=start is not None)
+
+
+def latent_from(value, nz: int, name: str = "start") -> torch.Tensor:
+    """A latent given as numbers (a list, or text) or, for the local user, an .npy file -> (nz,)."""
+    if isinstance(value, (str, Path)) and str(value).endswith(".npy"):
+        try:
+            arr = np.load(str(value), allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{name}: {Path(str(value)).name} is not a readable .npy latent ({e})") from None
+    elif isinstance(value, str):
+        try:
+            arr = np.array([float(x) for x in value.replace(",", " ").split()], dtype=np.float32)
+        except ValueError:
+            raise ConfigError(f"{name} must be {nz} numbers or an .npy file from `dcgan project`") from None
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be {nz} numbers or an .npy file from `dcgan project`") from None
+    arr = arr.reshape(-1)
+    if arr.shape != (nz,) or not np.isfinite(arr).all():
+        raise ConfigError(f"{name} must hold {nz} finite numbers, the generator's latent size (got {arr.size})")
+    return torch.from_numpy(arr.copy())
 
 
 def scrub(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", t: float = 0.0, mode: str = "slerp",
