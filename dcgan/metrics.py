@@ -230,6 +230,9 @@ def warnings_for(a: Side, b: Side, dims: int, weights=None) -> list[str]:
             if rank < dims // 2:
                 out.append(f"side {label}'s feature covariance has rank {rank} of {dims}: the images are "
                            "nearly alike (a mode-collapse sign)")
+    if a.kind == b.kind == "images" and a.spec == b.spec:
+        out.append(f"both sides are the same images ({a.spec}): FID measures only noise here (a generator on "
+                   "the generated side: name it, e.g. demo or faces-generator, not the data set)")
     if a.sizes and b.sizes and a.sizes != b.sizes and len(a.sizes) == len(b.sizes) == 1:
         (ha, wa), (hb, wb) = next(iter(a.sizes)), next(iter(b.sizes))
         how = "pass --image-size to prepare real images at the generator's size" if not a.image_size else "check --image-size"

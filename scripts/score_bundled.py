@@ -29,7 +29,7 @@ def section(rep: dict, n: int, name: str) -> str:
             f"{f(rep['fid_mean_term'])} / {f(rep['fid_cov_term'])} |\n| FID∞ | {f(rep.get('fid_inf'))} |\n"
             f"| KID | {kid} |\n| precision / recall (Inception pool3, k = 3) | {f(rep['precision'], 3)} / "
             f"{f(rep['recall'], 3)} |\n\n"
-            f"`dcgan fid {DATA[name]} {name} --n {n} --fid-inf --json` (the whole report: `fid.json`).\n")
+            f"`dcgan fid {DATA[name]} {name}-generator --n {n} --fid-inf --json` (the whole report: `fid.json`).\n")
 
 
 def main(argv=None) -> int:
@@ -51,9 +51,13 @@ def main(argv=None) -> int:
                 bar.total, bar.n = step.total, step.done
                 bar.refresh()
 
-        r = api.fid(api.LOCAL, DATA[name], name, n=a.n, fid_inf=True, weights=a.weights, progress=progress)
+        r = api.fid(api.LOCAL, DATA[name], f"{name}-generator", n=a.n, fid_inf=True, weights=a.weights,
+                    progress=progress)
         bar.close()
         rep = r.report.to_dict()
+        if rep["n_b"] != a.n or rep["real"] == rep["generated"]:
+            print(f"refusing: the generated side was not the {name} generator ({rep['generated']})", file=sys.stderr)
+            return 2
         if not rep["weights_standard"]:
             print(f"refusing: {rep['weights']}", file=sys.stderr)
             return 2

@@ -427,3 +427,11 @@ def test_precision_recall_equal_the_prdc_reference(shift):
     ours = F.precision_recall(real, fake, k=3)
     assert ours == pytest.approx((ref["precision"], ref["recall"]), abs=1e-9)
     assert (ours[0] > 0.0) if shift < 3 else (ours == (0.0, 0.0))  # disjoint clouds: nothing inside
+
+
+def test_the_same_images_on_both_sides_are_named_in_the_warnings(fid_weights, two_folders):
+    ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=6, dims=64)
+    side = ev.side(str(two_folders[0]))
+    rep = metrics.compare(ev, side, side)
+    assert any("both sides are the same images" in w for w in rep.warnings)
+    assert not any("same images" in w for w in metrics.compare(ev, side, ev.side(str(two_folders[1]))).warnings)
