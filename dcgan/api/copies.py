@@ -90,26 +90,28 @@ def nearest(caller: Caller, generated: str | None = "demo", real: str | None = "
 
 
 def _picture(gen: torch.Tensor, real: torch.Tensor, idx: torch.Tensor, dist: torch.Tensor, order: list[int],
-             threshold: float) -> Image.Image:
-    """One row per shown sample: the sample, a gap, its nearest real images; distances under each."""
-    k, label_h, pad = idx.shape[1], 14, 4
-    w = TILE * (k + 1) + pad * (k + 3)
-    h = max(1, len(order)) * (TILE + label_h + pad) + pad
-    out = Image.new("RGB", (w, h), "white")
+             threshold: float, columns: int = 3) -> Image.Image:
+    """Rows of [sample | its nearest real images], distances under each, copies framed in red; the
+    rows fill `columns` columns top to bottom, most suspicious first."""
+    k, label_h, pad, gap = idx.shape[1], 14, 4, 16
+    row_w, row_h = TILE * (k + 1) + pad * (k + 3), TILE + label_h + pad
+    cols = max(1, min(columns, len(order)))
+    per_col = -(-max(1, len(order)) // cols)
+    out = Image.new("RGB", (cols * row_w + (cols - 1) * gap, per_col * row_h + pad), "white")
     draw = ImageDraw.Draw(out)
 
     def tile(x: torch.Tensor) -> Image.Image:
         return Image.fromarray(x.permute(1, 2, 0).numpy()).convert("RGB").resize((TILE, TILE), Image.NEAREST)
 
-    for row, i in enumerate(order):
-        y = pad + row * (TILE + label_h + pad)
+    for n, i in enumerate(order):
+        x0, y = (n // per_col) * (row_w + gap), pad + (n % per_col) * row_h
         copy = float(dist[i, 0]) < threshold
         if copy:
-            draw.rectangle([0, y - 2, w - 1, y + TILE + label_h], outline=(220, 30, 30), width=3)
-        out.paste(tile(gen[i]), (pad, y))
-        draw.text((pad, y + TILE + 1), "copy?" if copy else "sample", fill=(200, 0, 0) if copy else (60, 60, 60))
+            draw.rectangle([x0, y - 2, x0 + row_w - 1, y + TILE + label_h], outline=(220, 30, 30), width=3)
+        out.paste(tile(gen[i]), (x0 + pad, y))
+        draw.text((x0 + pad, y + TILE + 1), "copy?" if copy else "sample", fill=(200, 0, 0) if copy else (60, 60, 60))
         for c in range(k):
-            x = pad * 3 + TILE * (c + 1) + pad * c
+            x = x0 + pad * 3 + TILE * (c + 1) + pad * c
             out.paste(tile(real[int(idx[i, c])]), (x, y))
             draw.text((x, y + TILE + 1), f"{float(dist[i, c]):.3f}", fill=(60, 60, 60))
     return out

@@ -204,7 +204,7 @@ def project_image(choice, upload, hub_id, image, steps, key, request: gr.Request
 
     r = yield from common.cancellable(call, progress, outputs=4)
     words = (f"PSNR {r.psnr:.1f} dB after {r.steps} steps × {r.restarts} restarts ({r.how}). "
-             "Walk from it below, or download its latent (nz numbers) from the API (/project).")
+             "Walk from it below; scripts get the latent itself from /project.")
     big = [im.resize((4 * im.width, 4 * im.height), 0) for im in (r.target, r.reconstruction)]  # 0: nearest
     yield common.png(big[0], "target.png"), common.png(big[1], "reconstruction.png"), words, r.z
 
