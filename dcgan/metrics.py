@@ -117,15 +117,20 @@ class Evaluator:
     def _featurise(self, batches, total: int) -> tuple[F.FeatureStats, F.FeatureStats | None]:
         stats = F.FeatureStats(self.dims, keep=self.keep)
         pr = F.FeatureStats(4096, keep=self.keep, moments=False) if self.vgg is not None else None
-        for x in batches:
-            if self.should_stop is not None and self.should_stop():
-                raise Cancelled("stopped: the FID computation was cancelled")
-            x = x.to(self.device)
-            stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
-            if pr is not None:
-                pr.update(self.vgg(x).float())
-            if self.progress:
-                self.progress(stats.n, total)
+        try:
+            for x in batches:
+                if self.should_stop is not None and self.should_stop():
+                    raise Cancelled("stopped: the FID computation was cancelled")
+                x = x.to(self.device)
+                stats.update(self.model(inception.preprocess(x, self.resize), dims=self.dims).float())
+                if pr is not None:
+                    pr.update(self.vgg(x).float())
+                if self.progress:
+                    self.progress(stats.n, total)
+        finally:  # a cancel or an error: stop the decoding thread now, not when a traceback is freed
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
         return stats, pr
 
     def generator_side(self, g, n: int, seed: int = 0, spec: str = "generator") -> Side:

@@ -157,7 +157,7 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         b.goto(url, wait_until="domcontentloaded")
         open_tab(b, "Train")
         b.get_by_text("example-faces").first.wait_for(timeout=60_000)  # B's view: the example, not A's run
-        b.get_by_label("Run").click()
+        b.get_by_label("Run", exact=True).click()
         b.wait_for_timeout(800)
         b.screenshot(path=str(shots / "public-visitor-b.png"), full_page=True)
         assert run not in b.content()

@@ -115,8 +115,9 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         with gr.Row():
             seed = gr.Number(0, precision=0, label="Seed (tile i uses seed + i)", minimum=0)
             n = gr.Slider(1, MAX_GRID, 64, step=1, label="Images")
-            truncation = gr.Slider(0, 3, 0, step=0.05, label="Truncation (0: off)",
-                                   info="latent values outside ±T are drawn again: less variety, more typical faces")
+            truncation = gr.Slider(0, 3, 0, step=0.05, label="Latent limit T (0: off)",
+                                   info="the truncation trick: latent values outside ±T are drawn again; less "
+                                        "variety, more typical faces")
             go = gr.Button("Generate", variant="primary")
         go.click(grid, src + [seed, n, eval_mode, truncation, key], [picture, seeds_md], api_visibility="private")
 

@@ -166,7 +166,7 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 pushed = gr.Markdown()
         with gr.Column(scale=2):
             outs = live.panel()
-            with gr.Accordion("Did it copy its training images? (once a run has epochs)", open=False):
+            with gr.Accordion("Did it copy its training images? (after the first epoch)", open=False):
                 copies_btn = gr.Button("Find the nearest training images of 64 samples")
                 copies_md = gr.Markdown()
                 copies_img = gr.Image(label="Samples (left) beside their nearest training images", type="filepath",
