@@ -31,7 +31,6 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +38,7 @@ import numpy as np
 import torch
 
 from .errors import WeightsUnavailable
+from .weights import content_id
 
 PTH_NAME = "pt_inception-2015-12-05-6726825d.pth"
 PTH_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{PTH_NAME}"
@@ -210,21 +210,7 @@ def value_id(state: dict[str, torch.Tensor]) -> str:
 
 def is_standard(vid: str, fmt: str, path: Path) -> bool:
     """The standard network: its value id, or pytorch-fid's file by its published SHA-256 prefix."""
-    return vid in STANDARD_VALUE_IDS or (fmt == "pytorch-fid" and _sha256(path).startswith(PTH_SHA256_PREFIX))
-
-
-def _sha256(path: Path) -> str:
-    st = path.stat()
-    return _sha_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=16)
-def _sha_cached(path: str, size: int, mtime: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
+    return vid in STANDARD_VALUE_IDS or (fmt == "pytorch-fid" and content_id(path).startswith(PTH_SHA256_PREFIX))
 
 
 # ---- finding --------------------------------------------------------------------------------------
