@@ -31,7 +31,8 @@ def parse_policy(policy: str | None) -> tuple[str, ...]:
         return ()
     unknown = [n for n in names if n not in OPS]
     if unknown:
-        raise ConfigError(f"augment must be 'none' or a comma list of {', '.join(OPS)} (got {str(policy)[:40]!r})")
+        raise ConfigError(f"{{augment}} must be 'none' or a comma list of {', '.join(OPS)} (got {str(policy)[:40]!r})",
+                          settings=("augment",))
     return tuple(op for op in OPS if op in names)
 
 

@@ -12,6 +12,7 @@ or a full disk, FID weights missing), also one line; 1 a bug, with its traceback
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -21,15 +22,34 @@ from pathlib import Path
 
 from .errors import ConfigError, UserError
 
+FLAGS = {"start_from": "--from", "a": "A", "b": "B"}  # settings whose flag is not their name with dashes
+
+
+def flag(setting: str) -> str:
+    """How the command line says a setting (a use case's parameter): its flag."""
+    return FLAGS.get(setting, "--" + setting.replace("_", "-"))
+
+
+def setting_words(settings: dict, new_run: bool) -> str:
+    """A remedy's settings as the flags that set them (monitor.remedy_words)."""
+    said = " ".join(flag(k) if v is True else f"--no-{k.replace('_', '-')}" if v is False
+                    else f"{flag(k)} {v:g}" if isinstance(v, float) else f"{flag(k)} {v}" for k, v in settings.items())
+    return said + (", a new run" if new_run else "")
+
+
+REWIND = ("or go back to the last healthy epoch and continue with one of these changes "
+          "(train --out RUN --resume --from healthy and its flag)")
+
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    from .config import add_arguments
+    from .config import add_arguments, changeable
 
     p.add_argument("--out", required=True, help="run directory to write (or resume)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from checkpoints/last.pt "
-                   "(or the checkpoint --from names); --lr, --beta1, --beta2, --flip and --augment may change")
+                   "(or the checkpoint --from names); these may change: "
+                   + ", ".join(flag(n) for n in changeable()))
     p.add_argument("--from", dest="start_from", default="last", choices=("last", "healthy", "best"),
-                   help="with --resume: last (default); healthy, the newest epoch end without an alarm (a "
+                   help="with --resume: last (default); healthy, the newest epoch end the monitor judged clear (a "
                         "rewind: later epochs are kept aside in branches/N); best, the best FID")
     p.add_argument("--json", action="store_true", help="print events as JSON lines instead of a progress bar")
     add_arguments(p)
@@ -40,6 +60,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     from .config import given
     from .progress import Bar, TrainingView
 
+    if a.start_from != "last" and not a.resume:
+        raise ConfigError(f"--from {a.start_from} continues a run: add --resume")
     quiet = int(os.environ.get("RANK", "0")) > 0  # under torchrun only rank 0 talks
     stop = threading.Event()
 
@@ -50,7 +72,7 @@ def cmd_train(a: argparse.Namespace) -> int:
         print("\nstopping: saving a checkpoint (Ctrl-C again to abort without one)", file=sys.stderr)
 
     decoding = Bar("decoding images", "img", disable=quiet or a.json)
-    view = TrainingView(a.out, decoding)
+    view = TrainingView(a.out, decoding, setting_words, REWIND)
     events = train_here(LOCAL, given(a), a.out, resume=a.resume, half=a.half, stop=stop, data_progress=decoding,
                         start_from=a.start_from)
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -74,9 +96,15 @@ def cmd_generate(a: argparse.Namespace) -> int:
     from .images import save_png
 
     out = Path(a.out)
+    picture = out.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
+    if out.suffix and not picture:
+        raise ConfigError(f"--out {out.name}: a grid is a .png, .jpg or .webp file; a folder (no suffix) gets one "
+                          "PNG per seed")
+    if not picture and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out.name} is a file; give a folder for one PNG per seed")
     grid = generate(LOCAL, a.checkpoint, seed=a.seed, n=a.n, eval_mode=not a.train_mode, nrow=a.nrow,
                     truncation=a.truncation)
-    if out.suffix.lower() in (".png", ".jpg", ".webp"):
+    if picture:
         save_png(grid.image, out)
         files = [str(out)]
     else:
@@ -93,6 +121,10 @@ def cmd_interpolate(a: argparse.Namespace) -> int:
     from .api import LOCAL, interpolate
     from .images import save_gif
 
+    if Path(a.out).suffix.lower() != ".gif":
+        raise ConfigError(f"--out {Path(a.out).name}: the walk is an animated GIF; name the file .gif")
+    if not 10 <= a.duration <= 60_000:
+        raise ConfigError(f"--duration must be 10 to 60000 ms per frame (got {a.duration})")
     walk = interpolate(LOCAL, a.checkpoint, seeds=a.seeds, frames=a.frames, mode=a.mode, loop=a.loop,
                        eval_mode=not a.train_mode, start=a.start)
     save_gif(walk.frames, a.out, duration_ms=a.duration)
@@ -128,7 +160,7 @@ def _fid_sides(a: argparse.Namespace) -> tuple[str, str]:
 
 
 def cmd_fid(a: argparse.Namespace) -> int:
-    from .api import LOCAL, fid
+    from .api import LOCAL, fid, report_markdown
     from .progress import Bar
 
     real, fake = _fid_sides(a)
@@ -147,7 +179,7 @@ def cmd_fid(a: argparse.Namespace) -> int:
               weights=a.weights, pr_weights=a.pr_weights, data_root=a.data_root, n_real=a.n_real,
               progress=progress)
     bar.close()
-    print(json.dumps(res.report.to_dict()) if a.json else res.markdown)
+    print(json.dumps(res.report.to_dict()) if a.json else report_markdown(res.report))
     return 0
 
 
@@ -230,14 +262,24 @@ def cmd_summary(a: argparse.Namespace) -> int:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from .api import LOCAL, compare
+    from .api import LOCAL, compare_runs
 
-    c = compare(LOCAL, a.runs, out=a.out, replay=a.replay_alarms)
-    _report(a, c.to_dict(),
-            f"{len(c.runs)} run{'s' if len(c.runs) != 1 else ''} -> {c.picture}"
-            + "".join(f"\n  {k}: {' | '.join(map(str, vals))}" for k, vals in c.differing)
-            + "".join(f"\n  {n}: first alarm at epoch {x['epoch']} ({x['kind']})" for n, x in c.first_alarm.items() if x)
-            + "".join(f"\n  {line.replace('**', '')}" for line in c.lines if " rewound at epoch " in line))
+    c = compare_runs(LOCAL, a.runs, out=a.out, replay=a.replay_alarms)
+    lines = [f"{len(c.runs)} run{'s' if len(c.runs) != 1 else ''} -> {c.picture}"]
+    lines += [f"  {k}: {' | '.join(map(str, vals))}" for k, vals in c.differing]
+    for r in c.compared:
+        x = r.first_alarm
+        lines.append(f"  {r.name} ({r.state}): " + (f"first alarm at epoch {x['epoch']} ({x['kind']})" if x else
+                                                     "no alarm"))
+        if r.fid:
+            (last, at), (best, best_at) = r.fid["last"], r.fid["best"]
+            lines.append(f"    {r.fid['protocol']} {last:.1f} at epoch {at} (best {best:.1f} at epoch {best_at})")
+        for b in r.branches:
+            changed = " ".join(f"{flag(k)} {v}" for k, v in b["changed"].items()) or "nothing changed"
+            lines.append(f"    rewound at epoch {b['at_epoch']} to epoch {b['from_epoch']} ({b['source']}.pt) with "
+                         f"{changed}; the abandoned branch reached epoch {b['reached']}"
+                         + (f" with alarms: {', '.join(k.replace('_', ' ') for k in b['alarms'])}" if b["alarms"] else ""))
+    _report(a, c.to_dict(), "\n".join(lines))
     return 0
 
 
@@ -273,8 +315,9 @@ def _report(a, obj: dict, text: str) -> None:
 
 
 def _sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", default="demo",
-                   help="run dir, .pt, .safetensors, save_pretrained folder, Hub id or 'demo' (default)")
+    p.add_argument("--checkpoint", default="faces-generator",
+                   help="faces-generator (the default; 'demo' too), emoji-generator, a run dir, .pt, .safetensors, "
+                        "save_pretrained folder or Hub id")
     p.add_argument("--device", default="auto")
     p.add_argument("--train-mode", action="store_true",
                    help="use BatchNorm batch statistics instead of the running ones (eval mode)")
@@ -291,9 +334,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    ap = _Parser(prog="dcgan", description="DCGAN Studio: train, explore and score DCGANs.")
+    # allow_abbrev off: --epoch is a mistake to point out, not --epochs to guess
+    ap = _Parser(prog="dcgan", description="DCGAN Studio: train, explore and score DCGANs.", allow_abbrev=False)
     ap.add_argument("--version", action="version", version=f"dcgan-studio {__version__}")
     sub = ap.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
+    sub.add_parser = functools.partial(sub.add_parser, allow_abbrev=False)
     p = sub.add_parser("train", help="train a DCGAN into a run directory")
     _train_args(p)
     p.set_defaults(fn=cmd_train)
@@ -302,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     _sampling_args(p)
     p.add_argument("--n", type=int, default=64, help="images, 1 to 256")
     p.add_argument("--seed", type=int, default=0, help="tile i uses seed + i (0 to 2^63 - 1)")
-    p.add_argument("--nrow", type=int, default=None)
+    p.add_argument("--nrow", type=int, default=None, help="tiles per row (default: a square grid)")
     p.add_argument("--truncation", type=float, default=None,
                    help="the truncation trick: redraw latent components outside ±T (0.05 to 10); smaller T, less "
                         "variety and more typical images; the same seed still gives the same grid")
@@ -353,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("nearest", help="likely copies of the training images among generated ones, and each "
                                        "generated image's nearest real images")
-    p.add_argument("generated", help="a generator (run dir, checkpoint, Hub id, demo; --n samples) or a folder/zip "
+    p.add_argument("generated", help="a generator (faces-generator, a run dir, checkpoint, Hub id; --n samples) or a folder/zip "
                                      "of generated images")
     p.add_argument("real", help="the training images: faces, emoji, a folder, .zip, hf:OWNER/NAME, celeba")
     p.add_argument("--n", type=int, default=64, help="images to sample from a generator (1 to 1024)")
@@ -391,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="FID weights (default: installed ones, else random)")
     p.add_argument("--stats-a", default=None, help="two .npz files to time frechet_distance on (default: synthetic)")
     p.add_argument("--stats-b", default=None)
-    p.add_argument("--checkpoint", default="demo", help="generator for the latency benchmark")
+    p.add_argument("--checkpoint", default="faces-generator", help="generator for the latency benchmark")
     p.add_argument("--dry-run", action="store_true", help="toy sizes: check that every benchmark runs, in seconds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_bench)
@@ -424,7 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_app)
 
     p = sub.add_parser("stats", help="write pytorch-fid compatible mu/sigma statistics to an .npz")
-    p.add_argument("src", help="folder, .zip, demo, celeba or a generator")
+    p.add_argument("src", help="folder, .zip, faces, emoji, celeba, hf:OWNER/NAME or a generator (faces-generator, "
+                                "a run dir, a checkpoint)")
     p.add_argument("--out", required=True, help="output .npz")
     _fid_args(p)
     p.set_defaults(fn=cmd_stats)
@@ -436,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {' '.join(e.worded(flag).split())}", file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # `dcgan ... | head`: the reader left; say nothing more, as other tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -23,109 +23,123 @@ from .errors import ConfigError
 from .models import SIZES, UPSAMPLING, ModelConfig
 
 
-def setting(default, help: str, *, choices=None, flag: str | None = None, on_resume: bool = False,
-            tunable: bool = False, parts=None, common: bool = False, server_path: bool = False):
+def setting(default, help: str, *, label: str | None = None, choices=None, on_resume: bool = False,
+            tunable: bool = False, parts=None, server_path: bool = False):
     """A TrainConfig field with what the CLI, the form and the model card need to know about it.
 
-    on_resume: may differ when a run is resumed (how long and where to run); tunable: may change
-    when a run continues (resumed, or rewound to its last healthy epoch), and each change is
-    recorded in config.json (how it learns: lr, betas, flips, augmentation); every other field is
-    part of the run's identity (the architecture, the data, the seed) and is taken from the checkpoint. parts: the words a comma list may
-    hold (the form offers them as checkboxes). common: shown at the top of the app's form, the rest
-    under "All settings". server_path: names a file or folder of the server (local user only)."""
-    return field(default=default, metadata={"help": help, "choices": choices, "flag": flag, "on_resume": on_resume,
-                                            "tunable": tunable,
-                                            "parts": parts, "common": common, "server_path": server_path})
+    The field's name is the setting's one name: the CLI's flag (`--max-images`), the API's
+    parameter (`max_images`), config.json's key and the word messages use. label: its short
+    title where a form shows it (default: the name in words). on_resume: may differ when a run is
+    resumed (how long and where to run); tunable: may change when a run continues (resumed, or
+    rewound to its last healthy epoch), and each change is recorded in config.json (how it learns:
+    lr, betas, flips, augmentation); every other field is part of the run's identity (the
+    architecture, the data, the seed) and is taken from the checkpoint. parts: the words a comma
+    list may hold. server_path: names a file or folder of the server (local user only)."""
+    return field(default=default, metadata={"help": help, "label": label, "choices": choices, "on_resume": on_resume,
+                                            "tunable": tunable, "parts": parts, "server_path": server_path})
 
 
 @dataclass
 class TrainConfig:
     # ---- data
-    data: str = setting("faces", "faces (bundled, the default; 'demo' too), emoji (bundled), a folder "
-                        "(searched recursively), a .zip, hf:OWNER/NAME (a Hub image dataset) or celeba", common=True)
-    data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)", server_path=True)
-    max_images: int | None = setting(None, "use only the first N images (smoke runs)", common=True)
-    image_size: int = setting(64, "image side in pixels", choices=SIZES, common=True)
+    data: str = setting("faces", "faces (the bundled cartoon faces, the default), emoji (the bundled emoji), a "
+                        "folder (searched recursively), a .zip, hf:OWNER/NAME (a Hub image dataset) or celeba")
+    data_root: str | None = setting(None, "where CelebA lives or is downloaded to (default: ./data)", server_path=True,
+                                    label="CelebA folder")
+    max_images: int | None = setting(None, "use only the first N images (smoke runs; empty: all)",
+                                     label="Max images")
+    image_size: int = setting(64, "image side in pixels", choices=SIZES, label="Image size")
     # ---- model: the paper's architecture
-    nz: int = setting(100, "latent size")
-    ngf: int = setting(64, "generator width (channels of its last hidden block)")
-    ndf: int = setting(64, "discriminator width (channels of its first block)")
-    nc: int = setting(3, "image channels: 3 (RGB) or 1 (grayscale)", choices=(1, 3), flag="--channels")
+    nz: int = setting(100, "latent size", label="Latent size (nz)")
+    ngf: int = setting(64, "generator width (channels of its last hidden block)", label="G width (ngf)")
+    ndf: int = setting(64, "discriminator width (channels of its first block)", label="D width (ndf)")
+    channels: int = setting(3, "image channels: 3 (RGB) or 1 (grayscale)", choices=(1, 3), label="Channels")
     upsample: str = setting("transposed", "G's x2 steps: transposed (the paper's 4x4 stride-2 transposed "
                             "convolutions) or resize (nearest-neighbour x2 + 3x3 convolution, against "
-                            "checkerboard artefacts; departs from the paper)", choices=UPSAMPLING)
+                            "checkerboard artefacts; departs from the paper)", choices=UPSAMPLING, label="Upsampling")
     # ---- optimisation: the paper's Adam
-    epochs: int = setting(25, "train until this many epochs in total", on_resume=True, common=True)
-    batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)", common=True)
-    lr: float = setting(2e-4, "Adam learning rate, G and D", tunable=True)
-    beta1: float = setting(0.5, "Adam beta1", tunable=True)
-    beta2: float = setting(0.999, "Adam beta2", tunable=True)
-    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)", common=True,
-                         tunable=True)
+    epochs: int = setting(25, "train until this many epochs in total", on_resume=True)
+    batch_size: int = setting(128, "images per step (shrinks to the dataset when it is smaller)", label="Batch size")
+    lr: float = setting(2e-4, "Adam learning rate, G and D", tunable=True, label="Learning rate")
+    beta1: float = setting(0.5, "Adam beta1", tunable=True, label="Adam beta1")
+    beta2: float = setting(0.999, "Adam beta2", tunable=True, label="Adam beta2")
+    flip: bool = setting(True, "random horizontal flips of the real images (against mode collapse)", tunable=True,
+                         label="Random flips")
     augment: str = setting("none", "differentiable augmentation of everything D sees, for small datasets "
                            "(DiffAugment): none, or a comma list of color, translation, cutout",
-                           parts=("color", "translation", "cutout"), common=True, tunable=True)
-    seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid", common=True)
+                           parts=("color", "translation", "cutout"), tunable=True, label="Augmentation")
+    seed: int = setting(0, "seeds the init, the epoch order, the noise and the fixed-noise grid")
     ema: float = setting(0.0, "keep an exponential moving average of G's weights with this decay per step (0: off, "
                          "the paper's recipe; 0.999 is the usual choice): the run's generator, its grids and its FID "
-                         "use the average, the checkpoint keeps the raw G too")
+                         "use the average, the checkpoint keeps the raw G too", label="EMA decay")
     # ---- where and how fast
     device: str = setting("auto", "auto, cpu, cuda or cuda:N", on_resume=True)
     precision: str = setting("auto", "fp32; bf16 autocast; or auto: bf16 on CUDA and on CPUs with "
                              "AVX512-BF16 or AMX, fp32 elsewhere (config.json records the one used)",
-                             choices=("auto", "fp32", "bf16"), common=True)
+                             choices=("auto", "fp32", "bf16"))
     compile: bool = setting(False, "torch.compile G and D (measured slower at width 64 on an H200; may pay "
-                                   "for wider models)", on_resume=True)
+                                   "for wider models)", on_resume=True, label="torch.compile")
     # ---- what is recorded
     track: str = setting("", "also log to these trackers: a comma list of tensorboard, trackio, wandb", on_resume=True,
-                         parts=("tensorboard", "trackio", "wandb"))
-    log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True)
-    n_samples: int = setting(64, "images in the fixed-noise grid saved each epoch")
-    ckpt_every_s: float = setting(600.0, "also checkpoint mid-epoch this often (seconds)", on_resume=True)
-    fid_every: int = setting(0, "compute FID every K epochs and keep checkpoints/best.pt (0: never)")
-    fid_n: int = setting(2048, "generated images per FID evaluation")
-    fid_dims: int = setting(2048, "Inception feature block for FID", choices=(64, 192, 768, 2048))
+                         parts=("tensorboard", "trackio", "wandb"), label="Trackers")
+    log_every: int = setting(10, "steps between logged metrics (and host syncs)", on_resume=True,
+                             label="Log every (steps)")
+    n_samples: int = setting(64, "images in the fixed-noise grid saved each epoch", label="Grid images")
+    ckpt_every_s: float = setting(600.0, "also checkpoint mid-epoch this often (seconds)", on_resume=True,
+                                  label="Checkpoint every (s)")
+    fid_every: int = setting(0, "compute FID every K epochs and keep checkpoints/best.pt (0: never)",
+                             label="FID every (epochs)")
+    fid_n: int = setting(2048, "generated images per FID evaluation", label="FID images")
+    fid_dims: int = setting(2048, "Inception feature block for FID", choices=(64, 192, 768, 2048),
+                            label="FID feature dims")
     fid_weights: str | None = setting(None, "FID Inception weights (default: $DCGAN_FID_WEIGHTS or download)",
-                                      server_path=True)
+                                      server_path=True, label="FID weights file")
 
     def __post_init__(self):
-        bad = []
+        bad: list[str] = []  # each names its setting as {name} (errors.UserError): adapters word it
+
+        def refuse(name: str, words: str, show: bool = True) -> None:
+            bad.append(f"{{{name}}} {words}" + (f" (got {_show(getattr(self, name))})" if show else ""))
+
         for f in fields(self):
             choices = f.metadata["choices"]
             if choices and getattr(self, f.name) not in choices:
-                bad.append(f"{f.name} must be one of {', '.join(map(str, choices))} (got {_show(getattr(self, f.name))})")
+                refuse(f.name, f"must be one of {', '.join(map(str, choices))}")
         if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            bad.append(f"epochs must be >= 1 (got {_show(self.epochs)})")
+            refuse("epochs", "must be >= 1")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            bad.append(f"batch size must be >= 1 (got {_show(self.batch_size)})")
+            refuse("batch_size", "must be >= 1: the batch size is how many images each step sees")
         if not (math.isfinite(self.lr) and 0 < self.lr < 1):
-            bad.append(f"lr must be a finite number in (0, 1) (got {_show(self.lr)})")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            bad.append("betas must lie in [0, 1)")
+            refuse("lr", "must be a finite number in (0, 1)")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                refuse(name, "must lie in [0, 1)")
         if not (isinstance(self.seed, int) and 0 <= self.seed < 1 << 63):
-            bad.append(f"seed must be a whole number from 0 to 2^63 - 1 (got {_show(self.seed)})")
+            refuse("seed", "must be a whole number from 0 to 2^63 - 1")
         if self.max_images is not None and self.max_images < 1:
-            bad.append("max_images must be >= 1")
+            refuse("max_images", "must be >= 1 (or not set, for all images)")
         if self.log_every < 1:
-            bad.append("log_every must be >= 1")
+            refuse("log_every", "must be >= 1")
         if not 1 <= self.n_samples <= 1024:
-            bad.append(f"n_samples must lie in 1..1024 (got {_show(self.n_samples)})")
+            refuse("n_samples", "must lie in 1..1024")
         if not (math.isfinite(self.ckpt_every_s) and self.ckpt_every_s > 0):
-            bad.append("ckpt_every_s must be a positive number of seconds")
+            refuse("ckpt_every_s", "must be a positive number of seconds")
         if not (isinstance(self.ema, (int, float)) and math.isfinite(self.ema) and 0 <= self.ema < 1):
-            bad.append(f"ema must be 0 (off) or a decay in (0, 1), e.g. 0.999 (got {_show(self.ema)})")
-        if self.fid_every < 0 or (self.fid_every and self.fid_n < 2):
-            bad.append("fid_every must be >= 0 and fid_n >= 2")
+            refuse("ema", "must be 0 (off) or a decay in (0, 1), e.g. 0.999")
+        if self.fid_every < 0:
+            refuse("fid_every", "must be >= 0")
+        if self.fid_every and self.fid_n < 2:
+            refuse("fid_n", "must be >= 2")
         try:
             self.augment = ",".join(parse_policy(self.augment)) or "none"
         except ConfigError as e:
-            bad.append(str(e))
+            bad.append(e.template)
         try:
             self.track = ",".join(parse_trackers(self.track))
         except ConfigError as e:
-            bad.append(str(e))
+            bad.append(e.template)
         if bad:
-            raise ConfigError("; ".join(bad))
+            raise ConfigError("; ".join(bad), settings=[f.name for f in fields(self)])
         try:
             self.model()  # validates nz, ngf, ndf
         except ValueError as e:
@@ -133,7 +147,7 @@ class TrainConfig:
 
     # ---------------------------------------------------------------- derived
     def model(self) -> ModelConfig:
-        return ModelConfig(self.nz, self.ngf, self.ndf, self.nc, self.image_size, self.upsample)
+        return ModelConfig(self.nz, self.ngf, self.ndf, self.channels, self.image_size, self.upsample)
 
     def half(self) -> "TrainConfig":
         """The blog's fix for mode collapse: half the channels of G and D (32 with the defaults)."""
@@ -160,11 +174,12 @@ class TrainConfig:
         fixed = [f for f in fields(cls) if f.name in changes and not _may_change(f)
                  and getattr(after, f.name) != getattr(before, f.name)]
         if fixed:
-            said = ", ".join(f"{flag_of(f)} {_plain(getattr(after, f.name))} (the run has "
+            said = ", ".join(f"{{{f.name}}} {_plain(getattr(after, f.name))} (the run has "
                              f"{_plain(getattr(before, f.name))})" for f in fixed)
-            raise ConfigError(f"a resumed run keeps its settings; cannot change {said}. Start a new run "
-                              "with another --out to train with different settings (these may change: "
-                              f"{', '.join(flag_of(f) for f in fields(cls) if f.metadata['tunable'])})")
+            may = changeable(cls)
+            raise ConfigError(f"a resumed run keeps its settings; cannot change {said}. Start a new run to train "
+                              f"with different settings (these may change: {', '.join('{' + n + '}' for n in may)})",
+                              settings=[f.name for f in fixed] + may)
         return after
 
     # ---------------------------------------------------------------- conversions
@@ -173,8 +188,10 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """From a recorded config (unknown keys, such as the data fingerprint, are ignored)."""
+        """From a recorded config (unknown keys, such as the data fingerprint, are ignored; `nc`, the
+        image channels' name in configs written before 0.9, is read as `channels`)."""
         names = {f.name for f in fields(cls)}
+        d = {**({"channels": d["nc"]} if "nc" in d and "channels" not in d else {}), **d}
         return cls(**{k: v for k, v in d.items() if k in names})
 
     @classmethod
@@ -188,7 +205,8 @@ class TrainConfig:
             try:
                 out[name] = _convert(hints[name], v)
             except (TypeError, ValueError, OverflowError):
-                raise ConfigError(f"{name} must be {_type_word(hints[name])} (got {_show(v)})") from None
+                raise ConfigError(f"{{{name}}} must be {_type_word(hints[name])} (got {_show(v)})",
+                                  settings=(name,)) from None
         return cls(**out)
 
     def command(self, out: str = "RUN_DIR", epochs: int | None = None) -> str:
@@ -211,12 +229,24 @@ def _may_change(f) -> bool:
     return bool(f.metadata["on_resume"] or f.metadata["tunable"])
 
 
+def changeable(cls=TrainConfig) -> list[str]:
+    """The settings a resumed (or rewound) run may change, by name."""
+    return [f.name for f in fields(cls) if _may_change(f)]
+
+
+def label_of(f) -> str:
+    """A setting's title where a form shows it."""
+    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+
+
 def _plain(v) -> str:
     return "on" if v is True else "off" if v is False else str(v)
 
 
 def _show(v) -> str:
     """A value for a message: its repr, cut short (a form may send 5,000 characters)."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return "nothing"
     r = repr(v)
     return r if len(r) <= 40 else r[:37] + "..."
 
@@ -249,7 +279,8 @@ def _type_word(tp) -> str:
 
 
 def flag_of(f) -> str:
-    return f.metadata["flag"] or "--" + f.name.replace("_", "-")
+    """A setting's command-line flag: its name with dashes (`max_images` -> `--max-images`)."""
+    return "--" + f.name.replace("_", "-")
 
 
 def base_type(cls, f):
@@ -284,7 +315,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for but no CUDA device is available")
+        raise ConfigError("device cuda was asked for but no CUDA device is available")
     try:
         return torch.device(name)
     except RuntimeError:

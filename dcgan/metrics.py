@@ -1,8 +1,10 @@
 """Image sources -> Inception features -> an FID/KID/precision/recall report with honest warnings.
 
-A side is a folder, a .zip, a bundled or Hub dataset, a pytorch-fid .npz, or a generator (run dir,
-checkpoint, save_pretrained folder, Hub id) sampled `n` times in eval mode, seed s + i for image i,
-quantised to uint8 as a PNG would be (never JPEG). Image sides are read through decoding.decode, the
+`Evaluator.side(spec)` featurises a data source (a folder, a .zip, a bundled or Hub dataset) or
+reads a pytorch-fid .npz; `Evaluator.generator_side(g, n)` samples an in-memory generator n times in
+eval mode, seed s + i for image i, quantised to uint8 as a PNG would be (never JPEG). Which of these
+a name means is decided once, by the use cases (api/sides.py); `measure(ev, a, b)` makes the report.
+Image sides are read through decoding.decode, the
 pipeline training uses: at native size with PIL's convert("RGB"), exactly as pytorch-fid reads
 them (the default), or, with `image_size=S`, prepared as training prepares them (shorter side to
 S, centre crop, alpha on white) so that a 64x64 generator meets real images at 64x64, as CelebA-64
@@ -59,14 +61,6 @@ def protocol(n: int, resize: str, dims: int, image_size: int | None = None, weig
             + (f"_weights-{weights[:8]}" if weights else ""))
 
 
-def is_generator(spec: str) -> bool:
-    """Whether a side names a generator (sampled) rather than images or statistics: bundled and
-    Hub dataset names are images; anything hub.resolve_checkpoint accepts is a generator."""
-    from .hub import is_checkpoint
-
-    return not str(spec).endswith(".npz") and not datamod.is_named_source(spec) and is_checkpoint(spec)
-
-
 def _batches_from_source(source, size: int | None, batch_size: int, channels: int, limit: int | None = None):
     """The shared decode pipeline (decoding.decode) -> uint8 (B, C, H, W) batches of equal-sized images.
     At native size (size None) images are read as pytorch-fid reads them (plain convert("RGB"))."""
@@ -95,11 +89,11 @@ class Evaluator:
                  dims: int = 2048, keep: int = 10_000, progress=None, pr_features: str = "inception",
                  pr_weights=None, weights_progress=None, should_stop=None):
         if dims not in inception.DIMS:
-            raise ConfigError(f"--dims must be one of {inception.DIMS}")
+            raise ConfigError(f"{{dims}} must be one of {', '.join(map(str, inception.DIMS))}", settings=("dims",))
         if resize not in ("legacy", "clean"):
-            raise ConfigError("--resize must be legacy or clean")
+            raise ConfigError("{resize} must be legacy or clean", settings=("resize",))
         if pr_features not in PR_FEATURES:
-            raise ConfigError(f"--pr-features must be one of {', '.join(PR_FEATURES)}")
+            raise ConfigError(f"{{pr_features}} must be one of {', '.join(PR_FEATURES)}", settings=("pr_features",))
         self.device = resolve_device(str(device))
         self.fid_weights = inception.resolve(weights, progress=weights_progress)
         self.weights_file = self.fid_weights.path
@@ -159,8 +153,7 @@ class Evaluator:
         p = SHIPPED / self._stats_name(fingerprint, image_size, channels)
         return p if self.vgg_file is None and p.is_file() else None
 
-    def side(self, spec: str, n: int | None = None, seed: int = 0, data_root: str | None = None,
-             use_cache: bool = True, image_size: int | None = None, channels: int = 3,
+    def side(self, spec: str, data_root: str | None = None, use_cache: bool = True, image_size: int | None = None, channels: int = 3,
              limit: int | None = None) -> Side:
         """One side's statistics. Images are read at native size (as pytorch-fid does), or prepared
         as training prepares them at `image_size` (and `channels`); `limit` reads only the first
@@ -171,10 +164,6 @@ class Evaluator:
             z = F.load_stats(spec, self.dims)
             return Side(spec, "npz", int(z.get("n", 0)), z["mu"], z["sigma"], z.get("features"),
                         pr_rows=z.get("pr_features"))
-        if is_generator(spec):
-            from .hub import load_generator
-
-            return self.generator_side(load_generator(spec, self.device), n or 10_000, seed, spec)
         source = datamod.open_source(spec, data_root)
         fp = source.report.fingerprint
         shipped = self._shipped(fp, image_size, channels) if source.kind == "bundled" else None
@@ -215,7 +204,7 @@ def warnings_for(a: Side, b: Side, dims: int, weights=None) -> list[str]:
                        "which images are read")
         if s.n and s.n < SMALL_N:
             out.append(f"N = {s.n} on side {label} is below {SMALL_N}: FID is biased upwards at small N "
-                       "and not comparable with published numbers (10k-50k images); FID∞ (--fid-inf) corrects for N")
+                       "and not comparable with published numbers (10k-50k images); FID∞ corrects for N")
         if s.lossy:
             out.append(f"{s.lossy} images on side {label} are JPEG/WebP: compression artefacts raise FID")
         if len(s.sizes) > 1:
@@ -235,12 +224,17 @@ def warnings_for(a: Side, b: Side, dims: int, weights=None) -> list[str]:
             if rank < dims // 2:
                 out.append(f"side {label}'s feature covariance has rank {rank} of {dims}: the images are "
                            "nearly alike (a mode-collapse sign)")
+    if a.kind == "generator" and b.kind != "generator":
+        out.append("side A, the real side, is a generator's samples and side B is not: FID is symmetric, so the "
+                   "number is the same either way, but the report calls A real, prepares real images at the "
+                   "generator's size and fits FID∞ on B; give the real images first")
     if a.kind == b.kind == "images" and a.spec == b.spec:
         out.append(f"both sides are the same images ({a.spec}): FID measures only noise here (a generator on "
-                   "the generated side: name it, e.g. demo or faces-generator, not the data set)")
+                   "the generated side: name it, e.g. faces-generator, not the data set)")
     if a.sizes and b.sizes and a.sizes != b.sizes and len(a.sizes) == len(b.sizes) == 1:
         (ha, wa), (hb, wb) = next(iter(a.sizes)), next(iter(b.sizes))
-        how = "pass --image-size to prepare real images at the generator's size" if not a.image_size else "check --image-size"
+        how = ("prepare the real images at the generator's size (image_size)" if not a.image_size
+               else "check image_size")
         native = "" if a.image_size else "native "
         out.append(f"the sides have different {native}sizes ({wa}x{ha} vs {wb}x{hb}); resizing affects FID ({how})")
     return out
@@ -248,7 +242,7 @@ def warnings_for(a: Side, b: Side, dims: int, weights=None) -> list[str]:
 
 @dataclass
 class FidReport:
-    """What `compare` measured: FID and its two terms (they sum to fid), FID∞ when asked, KID,
+    """What `measure` found: FID and its two terms (they sum to fid), FID∞ when asked, KID,
     precision/recall in the named feature space, N per side, the protocol and the warnings.
     `to_dict()` is the JSON report (`dcgan fid --json`, the app's report file)."""
 
@@ -283,7 +277,7 @@ class FidReport:
         return out
 
 
-def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True,
+def measure(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: bool = True,
             fid_inf: bool = False, progress=None) -> FidReport:
     """The report: fid and its two terms, FID∞ when asked, KID, precision/recall with the feature
     space named, N, protocol, warnings. A is the real side, B the generated one.
@@ -316,6 +310,11 @@ def compare(ev: Evaluator, a: Side, b: Side, kid_subsets: int = 100, extras: boo
     if a.features is not None and b.features is not None and len(a.features) > 3 and len(b.features) > 3:
         say(0.0, f"KID over {kid_subsets} subsets")
         rep.kid_mean, rep.kid_std = F.kid(a.features, b.features, subsets=kid_subsets)
+        low = [name for name, v in (("KID", rep.kid_mean), ("FID∞", rep.fid_inf)) if v is not None and v < 0]
+        if low:
+            rep.warnings.append(f"{' and '.join(low)} below 0: {'they are' if len(low) > 1 else 'it is'} unbiased "
+                                "(or extrapolated) estimates, so a value below 0 says the two sides cannot be told "
+                                "apart at this N, not that they are better than identical")
         if rep.kid_std is None:
             rep.warnings.append(f"KID's spread needs more than {F.KID_SUBSET} images per side (every subset was "
                                 "the whole side), so kid_std is not reported")

@@ -2,11 +2,14 @@
 
 Pure functions over the metric stream (the step records of metrics.jsonl) and the samples of each
 epoch; no training, no I/O. `check` returns the current signal values and the alarms they raise,
-each in plain words with remedies in the order most likely to help that run (it is told the run's
-settings). `replay` runs `check` over a recorded run, epoch by epoch, exactly as training does.
+each a message with remedies (records: what to try and which settings it changes) in the order
+most likely to help that run (it is told the run's settings); `sentence` is the one place an
+alarm becomes a sentence, each adapter saying the settings its own way. `clear` says whether an
+epoch is healthy enough to go back to, `phase` where a run stands (the live view words it).
+`replay` runs `check` over a recorded run, epoch by epoch, exactly as training does.
 
 The rules were calibrated on real runs of this trainer on the bundled faces (the collapse study in
-the README; their metrics are tests/fixtures/collapse/, replayed by tests/test_monitor.py): every
+docs/alarms.md; their metrics are tests/fixtures/collapse/, replayed by tests/test_monitor.py): every
 run whose grids went wrong alarms within a few epochs of it, and no healthy run alarms, including a
 half-width run that stalled for its first 300 steps (D sure of everything, one grey tile for every
 latent) and recovered on its own. What separated them:
@@ -21,6 +24,9 @@ latent) and recovered on its own. What separated them:
     samples' share of pure-extreme pixel values goes far above the real images' (0.33-0.48 vs 0.03).
   * D dominating: D(x) ~ 1 and D(G(z)) ~ 0 for several hundred steps is normal in the first ~600
     steps (the stall above), so it is judged only after 600 steps.
+  * checkerboard: judged once the samples learned variety, or from epoch 20 and step 200 on (the
+    stall's grey tiles carry the pattern; see CHECKER_WARMUP_*). The early stall (in_early_stall)
+    is one predicate, shared by the phase the page shows and these warm-ups' documentation.
 """
 from __future__ import annotations
 
@@ -44,24 +50,93 @@ CHECKER_WARMUP_EPOCHS = 20  # judged from this epoch on, or once the samples hav
 # (LEARNED_RATIO): a fresh transposed-conv G is all checkerboard and every run's early-stall grey
 # tiles carry the pattern for its first few hundred steps; by epoch 20 a small set has been seen 20
 # times (so a pattern still there is the run's, not youth), a large one is far past its stall
+CHECKER_WARMUP_STEPS = 200  # ... and never before this many steps: a fresh transposed G is all checkerboard,
+# and the early stall's grey tiles of a healthy faces run read 13-100 for their first ~200 steps, however
+# few images an epoch holds (a 32-image run reaches epoch 20 at step 80, its samples as grey as at step 8)
 CHECKER_TREND = 0.15  # the last epochs' mean this much above / below the ones before: growing / fading
+DOMINANT_REAL, DOMINANT_FAKE = 0.9, 0.1  # D(x) above and D(G(z)) below these (last 10 logs): D is ahead
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One thing to try: in words that name no flag or button, with the settings it changes (by
+    their one name, config.py) so each adapter can say how: the CLI as flags, the page as its
+    fields, the API as parameters (`sentence`)."""
+    text: str
+    settings: dict = field(default_factory=dict)  # {setting: value} this remedy sets
+    new_run: bool = False  # the change needs a new run (widths, upsampling are a run's identity)
+    rewind: bool = False  # "go back to the last healthy epoch" (how: the adapter's words)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "settings": dict(self.settings), "new_run": self.new_run, "rewind": self.rewind}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Remedy":
+        return cls(str(d.get("text", "")), dict(d.get("settings") or {}), bool(d.get("new_run")), bool(d.get("rewind")))
 
 
 @dataclass
 class Alarm:
     kind: str  # lost_variety | no_variety | artefacts | checkerboard | d_wins | d_saturated | g_wins
     message: str
-    remedies: list[str] = field(default_factory=list)
+    remedies: list[Remedy] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.remedies = [Remedy(r) if isinstance(r, str) else r for r in self.remedies]  # words alone: no setting
 
     @property
     def remedy(self) -> str:
-        return "; ".join(self.remedies)
+        """The remedies in plain words (settings by their names)."""
+        return remedy_words(self.remedies)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "remedy": self.remedy}
+        return {"kind": self.kind, "message": self.message, "remedy": self.remedy,
+                "remedies": [r.to_dict() for r in self.remedies]}
 
     def __str__(self) -> str:
-        return f"{self.message} Try: {self.remedy}."
+        return sentence(self.to_dict())
+
+
+def _plain_setting(settings: dict, new_run: bool) -> str:
+    said = ", ".join(f"{k} {_value(v)}" for k, v in settings.items())
+    return said + (", a new run" if new_run else "")
+
+
+def _value(v) -> str:
+    return "on" if v is True else "off" if v is False else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+REWIND_WORDS = "or go back to the last healthy epoch and continue from there with one of these changes"
+
+
+def remedy_words(remedies: list[Remedy], setting_words=None, rewind_words: str | None = None) -> str:
+    """Remedies joined with "; ", each followed by how its settings change, said by
+    setting_words(settings, new_run) (default: "lr 0.0001"); the rewind remedy as rewind_words
+    (default: REWIND_WORDS; "" leaves it out)."""
+    say = setting_words or _plain_setting
+    parts = []
+    for r in remedies:
+        if r.rewind:
+            words = REWIND_WORDS if rewind_words is None else rewind_words
+            if words:
+                parts.append(words)
+        else:
+            parts.append(r.text + (f" ({say(r.settings, r.new_run)})" if r.settings else ""))
+    return "; ".join(parts)
+
+
+def remedies_of(alarm: dict, context: dict | None = None) -> list[Remedy]:
+    """An alarm record's remedies: as recorded, or (records written before remedies were records)
+    worked out again from its kind and the run's settings."""
+    if alarm.get("remedies"):
+        return [Remedy.from_dict(r) for r in alarm["remedies"]]
+    return _remedies(alarm["kind"], context or {})
+
+
+def sentence(alarm: dict, context: dict | None = None, setting_words=None, rewind_words: str | None = None) -> str:
+    """The one sentence an alarm is said in: its message, then "Try: " and its remedies (see
+    remedy_words for how an adapter says settings and the way back)."""
+    return f"{alarm['message']} Try: {remedy_words(remedies_of(alarm, context), setting_words, rewind_words)}."
 
 
 def pairwise_distance(samples: torch.Tensor) -> torch.Tensor:
@@ -89,46 +164,49 @@ def saturation(images: torch.Tensor) -> float:
 
 # ---------------------------------------------------------------- remedies, most likely first
 
-def _remedies(kind: str, ctx: dict) -> list[str]:
+def _remedies(kind: str, ctx: dict) -> list[Remedy]:
     small = 0 < ctx.get("n_images", SMALL_DATA) < SMALL_DATA
     augmented = ctx.get("augment", "none") not in ("none", "", None)
-    half = ctx.get("ngf", 64) <= 32 and ctx.get("ndf", 64) <= 32
+    ngf, ndf = int(ctx.get("ngf", 64)), int(ctx.get("ndf", 64))
+    half = ngf <= 32 and ndf <= 32
     flips = ctx.get("flip", True)
-    lr = ctx.get("lr", 2e-4)
-    augment = ("add differentiable augmentation (--augment color,translation,cutout): with only "
-               f"{ctx.get('n_images')} images D memorises them and G is left chasing what D still accepts")
-    blog = "the blog's fix: half the channels (--half) and random horizontal flips (--flip)"
-    out: list[str] = []
+    lr = float(ctx.get("lr", 2e-4))
+    out: list[Remedy] = []
     if kind in ("lost_variety", "no_variety", "d_wins", "d_saturated"):
         if small and not augmented:
-            out.append(augment)
+            out.append(Remedy(f"add differentiable augmentation: with only {ctx.get('n_images')} images D memorises "
+                              "them and G is left chasing what D still accepts", {"augment": "color,translation,cutout"}))
         if not (half and flips):
-            out.append(blog)
+            changes = {**({} if half else {"ngf": max(1, ngf // 2), "ndf": max(1, ndf // 2)}),
+                       **({} if flips else {"flip": True})}
+            out.append(Remedy("the blog's fix: half the channels and random horizontal flips", changes,
+                              new_run=not half))
         if lr > 2e-4 * 1.01:
-            out.append(f"the paper's learning rate (--lr 0.0002; this run uses {lr:g})")
-        out.append("a lower learning rate for D, or one-sided label smoothing (real label 0.9)")
+            out.append(Remedy(f"the paper's learning rate (this run uses {lr:g})", {"lr": 2e-4}))
+        out.append(Remedy("a lower learning rate for D, or one-sided label smoothing (real label 0.9)"))
         if kind in ("lost_variety", "no_variety"):
-            out.append("more (or more varied) training images")
+            out.append(Remedy("more (or more varied) training images"))
     elif kind == "artefacts":
-        out.append(f"a lower learning rate: the paper's --lr 0.0002{f' (this run uses {lr:g})' if lr > 2.2e-4 else ''}")
-        out.append("Adam's beta1 at the paper's 0.5 (--beta1 0.5)")
-        out.append("restart, or rewind: a run this far off rarely recovers on its own")
+        out.append(Remedy("a lower learning rate: the paper's" + (f" (this run uses {lr:g})" if lr > 2.2e-4 else ""),
+                          {"lr": 2e-4}))
+        out.append(Remedy("Adam's beta1 at the paper's 0.5", {"beta1": 0.5}))
+        out.append(Remedy("restart, or rewind: a run this far off rarely recovers on its own"))
     elif kind == "checkerboard":
         if ctx.get("trend") == "fading" and ctx.get("step", 0) < 2000:
-            out.append("keep training: the pattern is fading, as it often does while G is young")
+            out.append(Remedy("keep training: the pattern is fading, as it often does while G is young"))
         if lr > 2.2e-4:
-            out.append(f"the paper's learning rate (--lr 0.0002; this run uses {lr:g})")
+            out.append(Remedy(f"the paper's learning rate (this run uses {lr:g})", {"lr": 2e-4}))
         else:
-            out.append(f"a lower learning rate (--lr {lr / 2:g}), which lets G smooth the pattern out")
+            out.append(Remedy("a lower learning rate, which lets G smooth the pattern out", {"lr": lr / 2}))
         if ctx.get("upsample", "transposed") == "transposed":
-            out.append("resize-convolution upsampling (--upsample resize, a new run): nearest-neighbour x2 "
-                       "and a 3x3 convolution cannot paint this pattern")
+            out.append(Remedy("resize-convolution upsampling: nearest-neighbour x2 and a 3x3 convolution cannot "
+                              "paint this pattern", {"upsample": "resize"}, new_run=True))
         if ctx.get("trend") != "fading" or ctx.get("step", 0) >= 2000:
-            out.append("keep training only if it fades: a pattern that holds for many epochs rarely leaves")
+            out.append(Remedy("keep training only if it fades: a pattern that holds for many epochs rarely leaves"))
     elif kind == "g_wins":
-        out += ["check the data (a tiny or near-constant dataset?)", "a lower learning rate for G, or a wider D"]
-    out.append("or go back to the last epoch without an alarm and continue with one of these changes "
-               "(train --resume --from healthy with the flag; the app's Rewind button)")
+        out += [Remedy("check the data (a tiny or near-constant dataset?)"),
+                Remedy("a lower learning rate for G, or a wider D")]
+    out.append(Remedy(REWIND_WORDS, rewind=True))
     return out
 
 
@@ -256,8 +334,25 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
         learned = max(best_ratio or 0.0, diversity_ratio or 0.0) >= LEARNED_RATIO
         epoch = steps[-1].get("epoch", 0) if steps else 0  # the epoch just ended (its last step record's)
         _checkerboard(signals, spectrum, real_spectrum or {}, checker_before or [],
-                      learned or epoch >= CHECKER_WARMUP_EPOCHS, alarm)
+                      learned or (epoch >= CHECKER_WARMUP_EPOCHS and step >= CHECKER_WARMUP_STEPS), alarm)
+    signals["clear"] = not alarms and clear(signals, best_ratio)
     return signals, alarms
+
+
+def clear(signals: dict, best_ratio: float | None = None) -> bool:
+    """Whether an epoch's signals are all on the healthy side of every alarm's bar, warm-ups
+    ignored: what makes an epoch worth going back to (healthy.pt). An epoch the warm-ups kept quiet
+    (the early stall's grey, checkered tiles) is not healthy, only not judged yet."""
+    ratio = max(signals.get("diversity_ratio", 1.0), signals.get("fresh_diversity_ratio", 0.0))
+    if ratio < COLLAPSE_RATIO or (best_ratio is not None and best_ratio >= LEARNED_RATIO
+                                  and ratio < LOST_FRACTION * best_ratio):
+        return False
+    if signals.get("checkerboard", 0.0) >= CHECKER_EXCESS:
+        return False
+    sat, real_sat = signals.get("saturation"), signals.get("real_saturation")
+    if sat is not None and real_sat is not None and sat > real_sat + SATURATION_EXCESS and sat > SATURATION_FACTOR * real_sat:
+        return False
+    return not (signals.get("d_real_mean", 0.0) > 0.95 and signals.get("d_fake_mean", 1.0) < 0.05)
 
 
 def _checkerboard(signals: dict, spec: dict, real: dict, before: list[float], judged: bool, alarm) -> None:
@@ -308,29 +403,50 @@ def replay(records: list[dict], context: dict | None = None) -> list[dict]:
     return out
 
 
-def story(steps: list[dict], epochs: list[dict]) -> str:
-    """What the curves say now, in plain words: the early stall, a healthy phase, a recovery after
-    an alarm, or that the alarms below speak. From the same records the alarms are judged on."""
+@dataclass(frozen=True)
+class Phase:
+    """Where a run stands, from its records (the live view words it): `kind` is waiting (nothing
+    logged yet), trouble (an alarm now), stall (the early stall: D ahead, nothing learned yet,
+    within the first STALL_STEPS), recovered (alarms earlier, none now), learning (shapes before
+    variety, before DIVERSITY_WARMUP_STEPS) or healthy."""
+    kind: str
+    step: int = 0
+    d_real: float | None = None  # means over the last 10 logs
+    d_fake: float | None = None
+    diversity_ratio: float | None = None  # the newest epoch's
+    alarm_epochs: tuple = ()  # epochs that had alarms before the newest
+    checker_from: tuple = (CHECKER_WARMUP_EPOCHS, CHECKER_WARMUP_STEPS)  # when the stall's pattern is judged
+    d_from: int = STALL_STEPS  # when D's lead is judged
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def in_early_stall(steps: list[dict], epochs: list[dict]) -> bool:
+    """The early stall: within the first STALL_STEPS, D tells real from generated almost perfectly
+    and the samples have never learned variety (a run that learned and then lost it is no stall)."""
+    if not steps or steps[-1]["step"] > STALL_STEPS:
+        return False
+    recent = steps[-10:]
+    d_real = sum(r["d_real"] for r in recent) / len(recent)
+    d_fake = sum(r["d_fake"] for r in recent) / len(recent)
+    best = max((e.get("diversity_ratio") or 0.0 for e in epochs), default=0.0)
+    return d_real > DOMINANT_REAL and d_fake < DOMINANT_FAKE and best < LEARNED_RATIO
+
+
+def phase(steps: list[dict], epochs: list[dict]) -> Phase:
+    """What the curves say now (see Phase), from the same records the alarms are judged on."""
     if not steps:
-        return "Waiting for the first logged steps."
+        return Phase("waiting")
     last, recent = steps[-1], steps[-10:]
     d_real = sum(r["d_real"] for r in recent) / len(recent)
     d_fake = sum(r["d_fake"] for r in recent) / len(recent)
     ratio = epochs[-1].get("diversity_ratio") if epochs else None
+    before = tuple(sorted({e["epoch"] for e in epochs[:-1] if e.get("alarms")}))
     now = epochs[-1].get("alarms", []) if epochs else []
-    before = sorted({e["epoch"] for e in epochs[:-1] for _ in e.get("alarms", [])})
-    if now:
-        return "The monitor sees trouble now: read the alarm below and its remedies."
-    if last["step"] <= STALL_STEPS and d_real > 0.9 and d_fake < 0.1:
-        return ("Early stall: D is ahead, telling real from generated almost perfectly, so the samples "
-                f"stay grey or all alike, often under a fine checkerboard, for the first few hundred steps "
-                f"(step {last['step']} now). This is "
-                f"normal; G usually catches up by step 300-600, and the alarm about D waits until step {STALL_STEPS}.")
-    div = f" The samples are {ratio:.2f} of the real images' variety." if ratio is not None else ""
-    if before:
-        return (f"Recovered: alarms fired at epoch{'s' if len(before) > 1 else ''} "
-                f"{', '.join(map(str, before[:6]))}{' …' if len(before) > 6 else ''}, and none does now.{div}")
-    if ratio is not None and ratio < COLLAPSE_RATIO and last["step"] < DIVERSITY_WARMUP_STEPS:
-        return f"Learning: faces take shape before variety does.{div} No alarms."
-    return (f"Healthy: D and G are in balance (D(x) {d_real:.2f}, D(G(z)) {d_fake:.2f} over the last "
-            f"{len(recent)} logs).{div} No alarms.")
+    kind = ("trouble" if now else "stall" if in_early_stall(steps, epochs) else "recovered" if before
+            else "learning" if ratio is not None and ratio < COLLAPSE_RATIO and last["step"] < DIVERSITY_WARMUP_STEPS
+            else "healthy")
+    return Phase(kind, last["step"], d_real, d_fake, ratio, before)

@@ -38,8 +38,9 @@ class Bar:
 class TrainingView:
     """Training events -> a terminal: call `show(event)` for each, in order."""
 
-    def __init__(self, out_dir: str, decoding: Bar | None = None):
+    def __init__(self, out_dir: str, decoding: Bar | None = None, setting_words=None, rewind_words: str | None = None):
         self.out_dir, self.decoding = out_dir, decoding
+        self.words = (setting_words, rewind_words)  # how alarms say settings and the way back (the CLI's flags)
         self.bar: tqdm | None = None
         self.spe, self.epochs = 0, 0
 
@@ -57,7 +58,8 @@ class TrainingView:
                 print(f"  skipped {name}: {why}", file=sys.stderr)
             if ev.rewind:
                 r = ev.rewind
-                changed = ", ".join(f"{k} {v}" for k, v in r["changed"].items()) or "the same settings"
+                say = self.words[0] or (lambda changes, new_run: ", ".join(f"{k} {v}" for k, v in changes.items()))
+                changed = say(r["changed"], False) if r["changed"] else "the same settings"
                 kept = f"; epochs {r['from_epoch'] + 1}-{r['at_epoch']} kept in {r['branch']}" if r.get("branch") else ""
                 print(f"rewound to epoch {r['from_epoch']} ({r['source']}.pt) with {changed}{kept}", file=sys.stderr)
             self.spe, self.epochs = ev.steps_per_epoch, ev.config["epochs"]
@@ -73,7 +75,7 @@ class TrainingView:
             if ev.epoch < ev.epochs:
                 self._new_bar(ev.epoch + 1)
         elif isinstance(ev, AlarmRaised):
-            tqdm.write(f"alarm: {ev.text}", file=sys.stderr)
+            tqdm.write(f"alarm: {ev.sentence(*self.words)}", file=sys.stderr)
         elif isinstance(ev, Warned):
             tqdm.write(f"warning: {ev.message}", file=sys.stderr)
         elif isinstance(ev, Finished):

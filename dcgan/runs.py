@@ -253,26 +253,6 @@ class RunDir:
             raise NothingToResume(f"nothing to resume: {self.name} has no checkpoints/{path.name}{why}")
         return path
 
-    def branch_off(self, at_step: int, info: dict) -> Path | None:
-        """Move what was recorded after step `at_step` (metrics, epoch grids) into a new branches/N/
-        with `info` as its branch.json, and keep the rest as the run's history; returns the folder
-        (None when nothing was recorded after that step)."""
-        recs = self.read_metrics()
-        later = [r for r in recs if r.get("step", 0) > at_step or (r.get("kind") == "epoch"
-                                                                    and r["epoch"] > info["from_epoch"])]
-        grids = [p for p in self.sample_paths() if int(p.stem.split("_")[1]) > info["from_epoch"]]
-        if not later and not grids:
-            return None
-        n = 1 + max((int(p.name) for p in self.branches.glob("*") if p.name.isdigit()), default=0)
-        dest = self.branches / str(n)
-        (dest / "samples").mkdir(parents=True, exist_ok=True)
-        with open(dest / "metrics.jsonl", "w") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in later))
-        for p in grids:
-            os.replace(p, dest / "samples" / p.name)
-        self.write_json(dest / "branch.json", {**info, "records": len(later)})
-        return dest
-
     def branch_dirs(self) -> list[Path]:
         """The abandoned branches, oldest first."""
         found = [p for p in self.branches.glob("*") if p.name.isdigit() and (p / "branch.json").exists()]

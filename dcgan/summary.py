@@ -41,7 +41,8 @@ def table(cfg: ModelConfig) -> dict:
     for name, model, inp in (("generator", g, z), ("discriminator", d, x)):
         out[name] = {"input_shape": list(inp.shape[1:]), "layers": _layers(model.main, inp),
                      "params": sum(p.numel() for p in model.parameters())}
-    out["config"] = cfg.to_dict()
+    m = cfg.to_dict()
+    out["config"] = {"channels" if k == "nc" else k: v for k, v in m.items()}  # the settings' names
     return out
 
 
@@ -62,7 +63,7 @@ def rows(t: dict, which: str) -> list[list]:
 def markdown(t: dict) -> str:
     c = t["config"]
     parts = [f"DCGAN at {c['image_size']}×{c['image_size']}, nz = {c['nz']}, ngf = {c['ngf']}, "
-             f"ndf = {c['ndf']}, {c['nc']} channel(s)"
+             f"ndf = {c['ndf']}, {c['channels']} channel{'s' if c['channels'] > 1 else ''}"
              + (", resize-convolution upsampling in G (nearest ×2 + 3×3 conv; the paper uses transposed "
                 "convolutions)" if c.get("upsample") == "resize" else ""), ""]
     for which, title in (("generator", "Generator"), ("discriminator", "Discriminator")):

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from .errors import TrackerUnavailable
+from .monitor import sentence
 
 KNOWN = ("tensorboard", "trackio", "wandb")
 EXTRA = {"tensorboard": "tensorboard", "trackio": "trackio", "wandb": "wandb"}
@@ -28,7 +29,8 @@ def parse(names: str | None) -> list[str]:
     if unknown:
         from .errors import ConfigError
 
-        raise ConfigError(f"track must be a comma list of {', '.join(KNOWN)} (got {str(names)[:40]!r})")
+        raise ConfigError(f"{{track}} must be a comma list of {', '.join(KNOWN)} (got {str(names)[:40]!r})",
+                          settings=("track",))
     return list(dict.fromkeys(out))
 
 
@@ -64,7 +66,7 @@ class _TensorBoard:
             self.w.add_scalar(k, v, rec["step"])
         self.w.add_scalar("epoch/alarms", len(rec.get("alarms", [])), rec["step"])
         for a in rec.get("alarms", []):
-            self.w.add_text("alarms", f"epoch {rec['epoch']}: {a['message']} Try: {a['remedy']}.", rec["step"])
+            self.w.add_text("alarms", f"epoch {rec['epoch']}: {sentence(a)}", rec["step"])
         if grid is not None:
             import numpy as np
 

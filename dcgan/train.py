@@ -30,8 +30,8 @@ from . import monitor
 from .augment import Augment
 from .config import TrainConfig, resolve_device, resolve_precision
 from .distributed import Dist, checksum
-from .epoch_end import EpochEnd
-from .errors import RunExists, TrainingError, UserError
+from .epoch_end import Checkpoints, EpochEnd
+from .errors import ConfigError, DataError, RunExists, TrainingError, UserError
 from .events import Checkpointed, Event, Finished, Logged, Started, Warned
 from .images import to_float
 from .runs import RunDir, load_checkpoint
@@ -51,110 +51,139 @@ SPECTRUM_IMAGES = 512  # real images whose spectrum is the checkerboard signal's
 class Trainer:
     """Setup in __init__; then `events()` runs epochs of `train_step`, each closed by `epoch_end`."""
 
-    # ------------------------------------------------------------------ setup
+    # ------------------------------------------------------------------ setup, step by step
     def __init__(self, cfg: TrainConfig, out: str | Path, resume: bool, stop, data_progress=None,
-                 start_from: str = "last"):
+                 rewound: dict | None = None):
         self.run, self.stop, self.dist = RunDir(out), stop, Dist()
         self.data_progress = data_progress  # fn(done, total) while the dataset is decoded (first time only)
-        self.device = self.dist.setup(resolve_device(cfg.device))
+        self.rewound = rewound  # when this start continues a rewind (rewind.record): its record
         self.notes: list[Event] = []  # warnings raised during setup, yielded first
-        checkpoint = self._checkpoint(resume, start_from)
-        cfg = cfg.resumed(checkpoint["config"]) if checkpoint else cfg
-        changed = cfg.tuned(checkpoint["config"]) if checkpoint else {}
-        # 'auto' is decided once, here, and recorded: a resumed run keeps the precision it began with
-        self.cfg = cfg = replace(cfg, precision=resolve_precision(cfg.precision, self.device))
+        self.started = time.time()
+        self.device = self.dist.setup(resolve_device(cfg.device))
+        checkpoint = self._checkpoint(resume)
         self.resumed = checkpoint is not None
-        self.images, self.report = self._load_data()
-        if checkpoint and checkpoint["config"].get("data_fingerprint") not in (None, self.report.fingerprint):
-            self.notes.append(Warned("the data source changed since this run started"))
-        self.n = n = len(self.images)
-        shard = n // self.dist.world
-        if shard < 1:
-            raise UserError(f"{n} images cannot be shared among {self.dist.world} processes")
-        self.bs = min(cfg.batch_size, shard)
-        self.steps_per_epoch = shard // self.bs  # the last partial batch is dropped, as BatchNorm prefers
-        # what config.json records: the settings, plus what this run found out about its data and device
-        self.run_config = {**cfg.to_dict(), "data_fingerprint": self.report.fingerprint, "n_images": n,
-                           "steps_per_epoch": self.steps_per_epoch, "device_used": str(self.device),
-                           "world_size": self.dist.world}
-        self.run_config.update(self._history(checkpoint, start_from, changed))
-        # channels_last: faster on CUDA and, measured, on this CPU's oneDNN too. Except when compiling
-        # on CUDA: inductor in torch 2.11 mis-strides the channels_last weight gradient of G's first
-        # ConvTranspose (seen on an H200: assert_size_stride fails in convolution_backward)
-        self.mem = torch.contiguous_format if cfg.compile and self.device.type == "cuda" else torch.channels_last
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # every step has the same shapes (the partial batch is dropped)
+        self.cfg = cfg = self._settings(cfg, checkpoint)
+        self.images, self.report = self._load_data(checkpoint)
+        self._batches()
+        self.run_config = self._run_config(checkpoint)
         self.images, self.on_host = self._place(self.images)
         self.state = TrainState.create(cfg, self.device, self.dist, checkpoint, self.mem)
-        self.rewound = self.run_config["rewinds"][-1] if checkpoint and start_from != "last" else None
-        if self.dist.main:
-            if self.rewound:  # the abandoned branch is kept aside
-                rewind = self.rewound
-                branch = self.run.branch_off(self.state.step, rewind)
-                if branch is not None:
-                    rewind["branch"] = str(branch.relative_to(self.run.path))
-                # the stream says where the history forks, so a reader of metrics.jsonl alone sees it
-                self.state.metrics.append({"kind": "rewind", "epoch": self.state.epoch, "step": self.state.step,
-                                           **{k: v for k, v in rewind.items() if k != "time"}})
-                self.run.save_generator(self.state.shown)
-            if checkpoint:
-                self.run.rewrite_metrics(self.state.metrics)
-            self.run.write_config(self.run_config)
-            self.run.set_status("running", epoch=self.state.epoch, epochs=cfg.epochs)
-        self.g_fwd = torch.compile(self.state.g) if cfg.compile else self.state.g
-        self.d_logits = torch.compile(self.state.d.logits) if cfg.compile else self.state.d.logits
-        # the first compiled step is guarded (see _first_compiled_step); not under torchrun, where a
-        # rank that retried its step would fall out of step with its peers' collectives
-        self.compiled_untried = cfg.compile and not self.dist.on
-        self.augment = Augment(cfg.augment)
-        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-        pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
-        # diversity and extreme-pixel share of real images, on a fixed subset: the samples' yardsticks
-        real = self.images[pick.to(self.images.device)].cpu()
-        # the data's spectrum from more images (a few peak bins per period are noisy over 64)
-        wide = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:SPECTRUM_IMAGES]
-        self.epoch_end = EpochEnd(cfg, real, self.device, track_fid=bool(cfg.fid_every) and self.dist.main,
-                                  real_for_spectrum=self.images[wide.to(self.images.device)].cpu())
+        self._compiled()
+        self.run.path.mkdir(parents=True, exist_ok=True)  # trackers keep their ids and files in it
         self.trackers = Trackers(cfg.track if self.dist.main else "", self.run.path, self.run_config)
+        self.checkpoints = Checkpoints(self.run, self.state, self.dist, self.run_config)
+        self.epoch_end = self._epoch_end()
+        self._open(checkpoint)  # last: a run marked running has passed every check above
         self.acc = torch.zeros(len(STEP_KEYS), device=self.device)  # STEP_KEYS summed since the last log
-        self.acc_n, self.t_log, self.last_ckpt = 0, time.perf_counter(), time.monotonic()
+        self.acc_n, self.t_log = 0, time.perf_counter()
         self.ones = torch.ones(self.bs, device=self.device)
         self.zeros = torch.zeros(self.bs, device=self.device)
 
-    def _checkpoint(self, resume: bool, start_from: str) -> dict | None:
+    def _checkpoint(self, resume: bool) -> dict | None:
+        """The state a resumed run continues from (last.pt); refuses what cannot be (re)started."""
+        if self.run.path.exists() and not self.run.path.is_dir():
+            raise RunExists(f"{self.run.path.name} is a file, not a run directory; choose another run directory")
         if resume:
-            return load_checkpoint(self.run.checkpoint_for(start_from))
-        if start_from != "last":
-            raise UserError(f"--from {start_from} continues a run: add --resume")
+            return load_checkpoint(self.run.checkpoint_for("last"))
         if self.run.last.exists():
             raise RunExists(f"{self.run.path} already holds a run; pass --resume to continue it or choose another --out")
         return None
 
-    def _history(self, checkpoint: dict | None, start_from: str, changed: dict) -> dict:
-        """config.json's record of how this run was continued: "rewinds" (each resume from an earlier
-        checkpoint: from_epoch, at_epoch it was abandoned, changed) and "changes" (settings changed
-        on a plain resume), both carried over from the run's config.json."""
+    def _settings(self, cfg: TrainConfig, checkpoint: dict | None) -> TrainConfig:
+        """The settings this session trains with: a resumed run's own, with what may change; 'auto'
+        precision decided once, here, and recorded (a resumed run keeps the precision it began with)."""
+        if checkpoint is not None:
+            cfg = cfg.resumed(checkpoint["config"])
+            if checkpoint["epoch"] >= cfg.epochs:
+                raise ConfigError(f"{self.run.name} has already trained {checkpoint['epoch']} epochs; ask for more "
+                                  f"{{epochs}} (more than {checkpoint['epoch']}) to continue it", settings=("epochs",))
+        return replace(cfg, precision=resolve_precision(cfg.precision, self.device))
+
+    def _load_data(self, checkpoint: dict | None):
+        cfg = self.cfg
+        images, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
+                                      channels=cfg.channels, progress=self.data_progress)
+        if len(images) < 2:
+            raise DataError(f"{report.source} has {len(images)} usable image; training needs at least 2 "
+                            f"(a batch of one cannot be normalised, nor its variety measured)"
+                            + (f"; {report.summary()}" if report.skipped else ""))
+        if checkpoint and checkpoint["config"].get("data_fingerprint") not in (None, report.fingerprint):
+            self.notes.append(Warned("the data source changed since this run started"))
+        return images, report
+
+    def _batches(self) -> None:
+        """n, the batch size and the steps per epoch (the last partial batch dropped, as BatchNorm prefers)."""
+        self.n = len(self.images)
+        shard = self.n // self.dist.world
+        if shard < 1:
+            raise UserError(f"{self.n} images cannot be shared among {self.dist.world} processes")
+        self.bs = min(self.cfg.batch_size, shard)
+        self.steps_per_epoch = shard // self.bs
+
+    def _run_config(self, checkpoint: dict | None) -> dict:
+        """What config.json records: the settings, plus what this run found out about its data and
+        device, and how it was continued (see _history)."""
+        cfg = self.cfg
+        out = {**cfg.to_dict(), "data_fingerprint": self.report.fingerprint, "n_images": self.n,
+               "steps_per_epoch": self.steps_per_epoch, "device_used": str(self.device),
+               "world_size": self.dist.world}
+        out.update(self._history(checkpoint))
+        return out
+
+    def _history(self, checkpoint: dict | None) -> dict:
+        """config.json's record of how this run was continued, carried over from its config.json:
+        "rewinds" (rewind.record writes them) and "changes" (settings changed on a plain resume)."""
         if checkpoint is None:
             return {}
         before = self.run.read_config() if self.run.config.exists() else {}
         out = {k: list(before.get(k, [])) for k in ("rewinds", "changes")}
-        if start_from != "last":
-            reached = max([r["epoch"] for r in self.run.read_metrics() if r.get("kind") == "epoch"] or [0])
-            out["rewinds"].append({"from_epoch": checkpoint["epoch"], "at_epoch": reached, "source": start_from,
-                                   "changed": changed, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        elif changed:
+        changed = self.cfg.tuned(checkpoint["config"])
+        if changed:
             out["changes"].append({"at_epoch": checkpoint["epoch"], "step": checkpoint["step"], "changed": changed})
         return {k: v for k, v in out.items() if v}
 
-    def _load_data(self):
-        cfg = self.cfg
-        return datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
-                            channels=cfg.nc, progress=self.data_progress)
+    def _compiled(self) -> None:
+        """G's forward and D's logits, through torch.compile when asked. The first compiled step is
+        guarded (see _first_compiled_step); not under torchrun, where a rank that retried its step
+        would fall out of step with its peers' collectives."""
+        cfg, st = self.cfg, self.state
+        self.g_fwd = torch.compile(st.g) if cfg.compile else st.g
+        self.d_logits = torch.compile(st.d.logits) if cfg.compile else st.d.logits
+        self.compiled_untried = cfg.compile and not self.dist.on
+        self.augment = Augment(cfg.augment)
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+
+    def _epoch_end(self) -> EpochEnd:
+        """The epoch-end worker, with the real images' yardsticks measured once: diversity and
+        extreme-pixel share on a fixed subset, the spectrum on more images (a few peak bins per
+        period are noisy over 64)."""
+        cfg, n = self.cfg, self.n
+        pick = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:cfg.n_samples]
+        wide = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed))[:SPECTRUM_IMAGES]
+        return EpochEnd(cfg, self.run, self.state, self.checkpoints, self.trackers, self.dist, self.run_config,
+                        self.images[pick.to(self.images.device)].cpu(), self.device,
+                        real_for_spectrum=self.images[wide.to(self.images.device)].cpu(), started=self.started)
+
+    def _open(self, checkpoint: dict | None) -> None:
+        """The run directory as this session begins: the history so far, config.json, status running."""
+        if not self.dist.main:
+            return
+        if checkpoint:  # records after the checkpoint (a kill mid-epoch) are dropped: resume is exact
+            self.run.rewrite_metrics(self.state.metrics)
+        self.run.write_config(self.run_config)
+        self.run.set_status("running", epoch=self.state.epoch, epochs=self.cfg.epochs, started=self.started)
 
     def _place(self, images: torch.Tensor) -> tuple[torch.Tensor, bool]:
-        """The uint8 dataset on the device, or pinned on the host when it does not fit there."""
-        if self.device.type != "cuda":
+        """The uint8 dataset on the device, or pinned on the host when it does not fit there; and the
+        memory format the models and batches use."""
+        # channels_last: faster on CUDA and, measured, on this CPU's oneDNN too. Except when compiling
+        # on CUDA: inductor in torch 2.11 mis-strides the channels_last weight gradient of G's first
+        # ConvTranspose (seen on an H200: assert_size_stride fails in convolution_backward)
+        cuda = self.device.type == "cuda"
+        self.mem = torch.contiguous_format if self.cfg.compile and cuda else torch.channels_last
+        if not cuda:
             return images, False
+        torch.backends.cudnn.benchmark = True  # every step has the same shapes (the partial batch is dropped)
         try:
             return images.to(self.device), False
         except torch.OutOfMemoryError:  # keep it on the host, pinned, and copy each batch over
@@ -257,7 +286,8 @@ class Trainer:
         now = time.perf_counter()
         st = self.state
         rec = {"kind": "step", "step": st.step, "epoch": st.epoch + 1, **dict(zip(STEP_KEYS, vals)),
-               "images_per_s": self.acc_n * self.bs * self.dist.world / max(now - self.t_log, 1e-9)}
+               "images_per_s": self.acc_n * self.bs * self.dist.world / max(now - self.t_log, 1e-9),
+               "time": time.time()}
         self.acc.zero_()
         self.acc_n, self.t_log = 0, now
         if not all(math.isfinite(v) for v in vals[:2]):
@@ -265,35 +295,24 @@ class Trainer:
                 self.run.set_status("failed", reason="non-finite loss")
             raise TrainingError(f"the loss became {'NaN' if math.isnan(vals[0] + vals[1]) else 'infinite'} "
                                 f"at step {st.step}; training stopped and the last good checkpoint "
-                                f"({self.run.last}) was kept. Try a lower --lr.")
+                                f"({self.run.name}'s checkpoints/last.pt) was kept. Try a lower {{lr}}.",
+                                settings=("lr",))
         st.metrics.append(rec)
         if self.dist.main:
             self.run.append_metrics([rec])
             self.trackers.step(rec)
         return rec
 
-    # ------------------------------------------------------------------ checkpoints
-    def save(self, step_in_epoch: int = 0, perm=None, best: bool = False, healthy: bool = False) -> Path:
-        ck = self.state.to_checkpoint(self.run_config, self.dist, step_in_epoch, perm)  # a collective
-        self.last_ckpt = time.monotonic()
-        if self.dist.main:
-            self.run.save_checkpoint(ck)
-            if best:  # DCGANs often get worse late in training: keep the best epoch
-                self.run.keep_as(self.run.best)
-            if healthy:  # the way back when an alarm fires later: resume --from healthy
-                self.run.keep_as(self.run.healthy)
-        return self.run.last
-
     # ------------------------------------------------------------------ the loop
     def _should(self, at_log: bool) -> tuple[bool, bool]:
         """(stop now, checkpoint now); under torchrun agreed by all ranks, at log steps only."""
         if not self.dist.on:
             stopping = self.stop is not None and self.stop.is_set()
-            return stopping, stopping or time.monotonic() - self.last_ckpt > self.cfg.ckpt_every_s
+            return stopping, stopping or time.monotonic() - self.checkpoints.saved_at > self.cfg.ckpt_every_s
         if not at_log:
             return False, False
         stopping = self.dist.any(self.stop is not None and self.stop.is_set(), self.device)
-        timed = self.dist.any(time.monotonic() - self.last_ckpt > self.cfg.ckpt_every_s, self.device)
+        timed = self.dist.any(time.monotonic() - self.checkpoints.saved_at > self.cfg.ckpt_every_s, self.device)
         return stopping, stopping or timed
 
     def _step_event(self, rec: dict | None) -> list[Event]:
@@ -321,19 +340,19 @@ class Trainer:
             if checkpoint:
                 yield from self._step_event(self.flush())
                 # mid-epoch: keep this epoch's order and position so resume continues exactly
-                path = self.save(i + 1, st.perm)
+                path = self.checkpoints.save(i + 1, st.perm)
                 self.t_log = time.perf_counter()
                 yield Checkpointed(path=str(path), epoch=st.epoch, step=st.step)
             if stopping:
                 if dist.main:
-                    self.epoch_end.refresh_gif(self, final=True)
-                    self.run.set_status("stopped", epoch=st.epoch, step=st.step)
+                    self.epoch_end.refresh_gif(final=True)
+                    self.run.set_status("stopped", epoch=st.epoch, step=st.step, epochs=cfg.epochs)
                 yield Finished(reason="stopped", epoch=st.epoch, step=st.step)
                 return
         yield from self._step_event(self.flush())
         st.epoch += 1
         st.step_in_epoch, st.perm = 0, None
-        yield from self.epoch_end.run(self)
+        yield from self.epoch_end.run()
         self.t_log = time.perf_counter()  # images/s measures training, not the epoch's end
 
     def events(self) -> Iterator[Event]:
@@ -362,7 +381,7 @@ class Trainer:
                 except OSError:  # the disk may be too full even for a new status file
                     run.set_status_in_place("failed", reason=reason)
             raise TrainingError(f"could not write to {run.path} ({e.strerror or e}); training stopped. "
-                                f"Checkpoints written before this point are intact; free space and --resume."
+                                f"Checkpoints written before this point are intact; free space and resume the run."
                                 + need) from None
         except BaseException:
             if main and run.status().get("state") == "running":
@@ -371,12 +390,12 @@ class Trainer:
                 except OSError:
                     run.set_status_in_place("interrupted")
             raise
-        in_sync = None
+        in_sync, extra = None, {}
         if self.dist.on:
             in_sync = len(set(self.dist.gather(checksum(st.g) + checksum(st.d)))) == 1
-            if main:
-                run.set_status("finished", epoch=st.epoch, epochs=cfg.epochs, world_size=self.dist.world,
-                               backend=self.dist.backend, ranks_in_sync=in_sync)
+            extra = {"world_size": self.dist.world, "backend": self.dist.backend, "ranks_in_sync": in_sync}
+        if main:
+            run.set_status("finished", epoch=st.epoch, epochs=cfg.epochs, started=self.started, **extra)
         yield Finished(reason="finished", epoch=st.epoch, step=st.step, ranks_in_sync=in_sync)
 
 
@@ -384,8 +403,16 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, stop=None,
           data_progress=None, start_from: str = "last") -> Iterator[Event]:
     """Train (or resume) into the run directory `out`, yielding events; see the module docstring.
     start_from: the checkpoint a resumed run continues from: last (the default), healthy (the
-    newest epoch end without an alarm: a rewind) or best (the best FID)."""
-    trainer = Trainer(cfg, out, resume, stop, data_progress, start_from)
+    newest epoch end the monitor judged clear: a rewind) or best (the best FID). A rewind is
+    recorded in the run directory first (rewind.record), then the run resumes from last.pt."""
+    rewound = None
+    if start_from != "last":
+        if not resume:
+            raise UserError(f"continuing from {start_from}.pt needs a run to resume")
+        from .rewind import record
+
+        rewound = record(RunDir(out), start_from, cfg)
+    trainer = Trainer(cfg, out, resume, stop, data_progress, rewound)
     try:
         yield from trainer.events()
     finally:

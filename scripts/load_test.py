@@ -84,7 +84,7 @@ def load(url: str, clients: int, calls: int, download: bool = False, timeout_s: 
                 if kind == "generate":
                     c.predict(seed=k % 2, n=16, api_name="/generate")  # the same pictures, asked at once
                 elif kind == "interpolate":
-                    c.predict(seeds=f"{i} {k + 1}", frames=8, api_name="/interpolate")
+                    c.predict(seeds=f"{i} {i + k + 1}", frames=8, api_name="/interpolate")
                 else:
                     c.predict(seed=i, direction_1=(k % 5) / 2 - 1, api_name="/directions")
                 with lock:

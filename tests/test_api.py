@@ -74,7 +74,7 @@ def test_summary_totals_are_the_papers(app):
     md, table = client.predict(api_name="/summary")  # 64x64, width 64: the paper's nets
     assert table["generator"]["params"] == 3_576_704 and table["discriminator"]["params"] == 2_765_568
     assert "3,576,704" in md and table["generator"]["layers"][-2]["output_shape"] == [3, 64, 64]
-    md, half = client.predict(32, True, True, api_name="/summary")
+    md, half = client.predict(32, True, 1, api_name="/summary")
     assert half["generator"]["layers"][-2]["output_shape"] == [1, 32, 32]
     assert half["discriminator"]["layers"][0]["out_channels"] == 32
 

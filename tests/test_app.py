@@ -166,23 +166,31 @@ def test_hostile_inputs_to_the_endpoints_and_the_app_keeps_serving(app, tmp_path
     assert os.path.getsize(grid) > 0
 
 
-def test_the_run_view_tells_alarms_now_and_earlier():
+def test_the_run_view_tells_alarms_now_and_earlier(tmp_path):
     """A run that collapsed and recovered does not just say 'No alarms'; a run alarming now says so first."""
     import json
 
     from dcgan import monitor
-    from dcgan.api.training import alarm_text
+    from dcgan.api.watching import look
+    from dcgan.runs import RunDir
+    from dcgan.ui import words
 
     def replayed(name):
         lines = [json.loads(x) for x in (REPO / "tests/fixtures/collapse" / f"{name}.jsonl").read_text().splitlines()]
-        return monitor.replay(lines[1:], lines[0]["config"])
+        cfg, recs = lines[0]["config"], lines[1:]
+        now = {e["epoch"]: e["alarms"] for e in monitor.replay(recs, cfg)}
+        run = RunDir(tmp_path / name)
+        run.write_config(cfg)
+        run.rewrite_metrics([{**r, "alarms": now.get(r["epoch"], [])} if r.get("kind") == "epoch" else r
+                             for r in recs])
+        return words.alarms(look(run))
 
-    recovered = alarm_text(replayed("small-paper-noflip"))
+    recovered = replayed("small-paper-noflip")
     assert recovered.startswith("No alarms now.") and "lost variety at epochs 61–105" in recovered
-    burning = alarm_text(replayed("lr-veryhigh"))
+    burning = replayed("lr-veryhigh")
     assert burning.startswith("⚠️ **The samples are burnt out") and "artefacts at epochs 1–5" in burning
-    assert alarm_text(replayed("half-flip")) == "No alarms now."
-    assert alarm_text([]) == "No alarms now."
+    assert "(Learning rate 0.0002)" in burning and "--" not in burning  # the page says its own labels
+    assert replayed("half-flip") == "No alarms now."
 
 
 def test_an_active_alarm_offers_a_rewind_and_the_rewind_continues_from_healthy(app, image_folder, monkeypatch):
@@ -198,7 +206,8 @@ def test_an_active_alarm_offers_a_rewind_and_the_rewind_continues_from_healthy(a
     def check(steps, *a, **kw):
         signals, alarms = real_check(steps, *a, **kw)
         staged = monitor.Alarm("lost_variety", "Mode collapse (staged).", ["x"])
-        return signals, alarms + ([staged] if steps[-1]["epoch"] >= 2 else [])
+        alarms = alarms + ([staged] if steps[-1]["epoch"] >= 2 else [])
+        return {**signals, "clear": not alarms}, alarms  # staged healthy before the alarm
 
     monkeypatch.setattr(monitor, "check", check)
     run_all(tiny(image_folder, epochs=3), runs / "staged")
@@ -208,6 +217,8 @@ def test_an_active_alarm_offers_a_rewind_and_the_rewind_continues_from_healthy(a
     assert offer["epoch"] == 1 and offer["options"][0]["changes"] == {"augment": "color,translation,cutout"}
     note, name = client.predict(run="staged", api_name="/rewind")
     assert "Rewound **staged** to healthy.pt with augment color,translation,cutout" in note and name == "staged"
+    # recorded before its worker trains a step: the branch is kept aside at once
+    assert RunDir(runs / "staged").read_config()["rewinds"][0]["branch"] == "branches/1"
     done = _follow_until(client, "staged", lambda o: "finished" in o[0])
     assert done[-1][1]["rewind"] is None  # no alarm now: nothing to offer
     cfg = RunDir(runs / "staged").read_config()

@@ -144,7 +144,7 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         a.goto(url, wait_until="domcontentloaded")
         open_tab(a, "Train")
-        a.get_by_label("Max images (empty: not set)").fill("32")
+        a.get_by_label("Max images (0: all)").fill("32")
         a.get_by_label("Epochs").fill("3")
         a.get_by_role("button", name="Start").click()
         a.get_by_text("Started").first.wait_for(timeout=120_000)

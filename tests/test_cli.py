@@ -120,7 +120,7 @@ def test_train_flags_reach_the_config(tmp_path):
     a = build_parser().parse_args(["train", "--out", str(tmp_path), "--channels", "1", "--beta2", "0.99",
                                    "--n-samples", "16", "--ckpt-every-s", "30", "--no-flip", "--half"])
     cfg = from_args(a)
-    assert (cfg.nc, cfg.beta2, cfg.n_samples, cfg.ckpt_every_s, cfg.flip) == (1, 0.99, 16, 30.0, False)
+    assert (cfg.channels, cfg.beta2, cfg.n_samples, cfg.ckpt_every_s, cfg.flip) == (1, 0.99, 16, 30.0, False)
     assert (cfg.ngf, cfg.ndf) == (32, 32)
     # the model card's command parses back to the same identity settings (where and how fast it ran aside)
     again = from_args(build_parser().parse_args(cfg.command(out=str(tmp_path)).split()[3:]))

@@ -148,7 +148,7 @@ def test_fid_equals_pytorch_fid_end_to_end_64d(fid_weights, pytorch_fid, two_fol
     ref_fid = fid_score.calculate_fid_given_paths([str(a), str(b)], batch_size=3, device="cpu", dims=64,
                                                   num_workers=0)
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=3, dims=64)
-    rep = metrics.compare(ev, ev.side(str(a)), ev.side(str(b)))
+    rep = metrics.measure(ev, ev.side(str(a)), ev.side(str(b)))
     assert rep.fid == pytest.approx(ref_fid, rel=1e-3)
     assert rep.n_a == 6 and rep.n_b == 7 and random_protocol(rep.protocol) == "fid6_legacy_64"
 
@@ -174,12 +174,14 @@ def test_generator_side_and_warnings(fid_weights, two_folders, tmp_path):
 
     g, _ = build(ModelConfig(ngf=8, ndf=8, image_size=32), seed=0)
     g.save_pretrained(tmp_path / "gen")
+    from dcgan.hub import load_generator
+
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=8, dims=64)
-    side = ev.side(str(tmp_path / "gen"), n=10, seed=3)
+    side = ev.generator_side(load_generator(tmp_path / "gen"), 10, seed=3)
     assert side.kind == "generator" and side.n == 10 and side.sizes == {(32, 32)}
-    again = ev.side(str(tmp_path / "gen"), n=10, seed=3)
+    again = ev.generator_side(load_generator(tmp_path / "gen"), 10, seed=3)
     assert np.array_equal(side.mu, again.mu)  # image i from seed s + i: reproducible
-    rep = metrics.compare(ev, ev.side(str(two_folders[0])), side)
+    rep = metrics.measure(ev, ev.side(str(two_folders[0])), side)
     assert np.isfinite(rep.fid) and rep.kid_mean is not None and 0 <= rep.precision <= 1
     text = " ".join(rep.warnings)
     assert "below 2048" in text and "different native sizes" in text
@@ -338,7 +340,7 @@ def test_image_size_prepares_real_images_as_training_does(fid_weights, tmp_path)
     native = ev.side(str(tmp_path / "tall"), use_cache=False)
     assert np.allclose(prepared.mu, by_hand.mu, atol=1e-4) and np.allclose(prepared.sigma, by_hand.sigma, atol=1e-4)
     assert not np.allclose(prepared.mu, native.mu, atol=1e-3)
-    rep = metrics.compare(ev, prepared, by_hand)
+    rep = metrics.measure(ev, prepared, by_hand)
     assert random_protocol(rep.protocol) == "fid5_legacy_64_32px" and rep.image_size == 32
 
 
@@ -379,7 +381,7 @@ def test_alpha_images_are_read_like_pytorch_fid_and_say_so(fid_weights, pytorch_
             arr = rng.integers(0, 256, (24, 24, 4), dtype=np.uint8)
             Image.fromarray(arr, mode="RGBA").save(tmp_path / d / f"{i}.png")
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=5, dims=64)
-    rep = metrics.compare(ev, ev.side(str(tmp_path / "a")), ev.side(str(tmp_path / "b")))
+    rep = metrics.measure(ev, ev.side(str(tmp_path / "a")), ev.side(str(tmp_path / "b")))
     ref = fid_score.calculate_fid_given_paths([str(tmp_path / "a"), str(tmp_path / "b")], batch_size=5,
                                               device="cpu", dims=64, num_workers=0)
     assert rep.fid == pytest.approx(ref, rel=1e-3)
@@ -409,7 +411,7 @@ def test_precision_recall_in_vgg16_space(fid_weights, two_folders, tmp_path):
                            pr_weights=vw)
     a, b = ev.side(str(two_folders[0])), ev.side(str(two_folders[1]))
     assert a.pr_rows.shape == (6, 4096)
-    rep = metrics.compare(ev, a, b)
+    rep = metrics.measure(ev, a, b)
     assert rep.pr_features == "vgg16" and 0 <= rep.precision <= 1 and 0 <= rep.recall <= 1
     assert "VGG-16" in metrics.report_markdown(rep)
 
@@ -432,6 +434,6 @@ def test_precision_recall_equal_the_prdc_reference(shift):
 def test_the_same_images_on_both_sides_are_named_in_the_warnings(fid_weights, two_folders):
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=6, dims=64)
     side = ev.side(str(two_folders[0]))
-    rep = metrics.compare(ev, side, side)
+    rep = metrics.measure(ev, side, side)
     assert any("both sides are the same images" in w for w in rep.warnings)
-    assert not any("same images" in w for w in metrics.compare(ev, side, ev.side(str(two_folders[1]))).warnings)
+    assert not any("same images" in w for w in metrics.measure(ev, side, ev.side(str(two_folders[1]))).warnings)

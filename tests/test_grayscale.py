@@ -31,9 +31,9 @@ def torch_weights():
 
 def test_grayscale_training_generation_and_fid_side(image_folder, tmp_path):
     out = tmp_path / "gray"
-    run_all(tiny(image_folder, epochs=1, nc=1), out)
+    run_all(tiny(image_folder, epochs=1, channels=1), out)
     run = RunDir(out)
-    assert json.loads(run.config.read_text())["nc"] == 1
+    assert json.loads(run.config.read_text())["channels"] == 1
     with Image.open(run.sample_paths()[0]) as im:
         assert im.mode == "L"
     g = load_generator(out)

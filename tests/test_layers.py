@@ -87,3 +87,22 @@ def test_only_the_page_imports_gradio_and_the_use_cases_sit_between():
         # the library below the use cases never reaches up into them or into the page
         if not mod.startswith(("dcgan.ui", "dcgan.cli")):
             assert not any(t and (t.startswith("dcgan.api") or t.startswith("dcgan.ui")) for t, _ in found), mod
+
+
+def test_the_page_reaches_the_project_only_through_the_use_cases():
+    """dcgan/ui imports nothing of the project but dcgan.api (the package itself, not its modules)
+    and dcgan.config (the settings' fields the form is built from), besides its own modules."""
+    allowed = {"dcgan.api", "dcgan.config"}
+    bad = []
+    for mod, found in _imports().items():
+        if not mod.startswith("dcgan.ui"):
+            continue
+        for target, name in found:
+            if not target or not target.startswith("dcgan"):
+                continue
+            if target.startswith("dcgan.ui") or target in allowed:
+                continue
+            if target == "dcgan" and name in ("api", "config"):
+                continue
+            bad.append((mod, target, name))
+    assert not bad, bad

@@ -28,6 +28,13 @@ def test_discriminator_winning():
     assert {"d_wins", "d_saturated"} <= kinds(alarms)
     assert sig["loss_g_slope"] > 0
     assert all(a.remedy for a in alarms) and "half" in str(alarms[0])
+    # the sentence names settings as each adapter does: plain names by default, flags on the command line
+    from dcgan.cli import setting_words
+
+    blog = next(r for r in alarms[0].remedies if r.text.startswith("the blog's fix"))
+    assert blog.settings == {"ngf": 32, "ndf": 32} and blog.new_run
+    assert "(ngf 32, ndf 32, a new run)" in str(alarms[0])
+    assert "(--ngf 32 --ndf 32, a new run)" in monitor.sentence(alarms[0].to_dict(), None, setting_words)
 
 
 def test_generator_winning():
@@ -129,13 +136,16 @@ def test_remedies_follow_the_run():
     s = stream(1000, healthy)
     small = {"n_images": 300, "ngf": 32, "ndf": 32, "flip": True, "augment": "none", "lr": 2e-4}
     (alarm,) = monitor.check(s, 0.1, 0.5, previous_ratio=0.1, context=small)[1]
-    assert alarm.remedies[0].startswith("add differentiable augmentation")
+    assert alarm.remedies[0].text.startswith("add differentiable augmentation")
+    assert alarm.remedies[0].settings == {"augment": "color,translation,cutout"}
     paper = {"n_images": 10_000, "ngf": 64, "ndf": 64, "flip": False, "augment": "none", "lr": 2e-4}
     (alarm,) = monitor.check(s, 0.1, 0.5, previous_ratio=0.1, context=paper)[1]
-    assert alarm.remedies[0].startswith("the blog's fix")
+    assert alarm.remedies[0].text.startswith("the blog's fix")
     hot = {"n_images": 10_000, "ngf": 32, "ndf": 32, "flip": True, "augment": "none", "lr": 0.01}
     (alarm,) = monitor.check(s, 0.8, 0.8, sat=0.4, real_sat=0.03, context=hot)[1]
-    assert alarm.kind == "artefacts" and "0.0002" in alarm.remedies[0] and "0.01" in alarm.remedies[0]
+    assert alarm.kind == "artefacts" and alarm.remedies[0].settings == {"lr": 2e-4} and "0.01" in alarm.remedies[0].text
+    assert alarm.remedies[-1].rewind  # the way back is always offered last
+    assert "--" not in alarm.remedy  # the library's words name no flag: the adapters do
 
 
 # ------------------------------------------------------------------ checkerboard artefacts
@@ -175,6 +185,8 @@ def test_checkerboard_needs_two_epochs_above_the_bar_past_the_warm_up():
     kw = dict(spectrum=spec(high), real_spectrum=REAL_SPECTRUM, checker_before=[high])
     assert monitor.check(young, 0.2, 0.2, **kw)[1] == []
     assert [a.kind for a in monitor.check(old, 0.2, 0.2, **kw)[1]] == ["checkerboard"]
+    # ... and never before step 200: 20 epochs of a 32-image run are 80 steps, its tiles still the stall's
+    assert monitor.check(at_epoch(monitor.CHECKER_WARMUP_EPOCHS, step=80), 0.2, 0.2, **kw)[1] == []
     low = monitor.CHECKER_EXCESS * 0.8
     assert judge(200, low, [low])[1] == []
 
@@ -183,13 +195,13 @@ def test_checkerboard_says_growing_or_fading_and_orders_remedies_by_the_run():
     high = monitor.CHECKER_EXCESS * 3
     step = 200
     (grow,) = judge(step, high * 2, [high, high, high, high, high * 2])[1]
-    assert "growing" in grow.message and "--upsample resize" in grow.remedy
-    assert grow.remedies[0].startswith("a lower learning rate (--lr 0.0001)")
+    assert "growing" in grow.message and "upsample resize, a new run" in grow.remedy
+    assert grow.remedies[0].text.startswith("a lower learning rate") and grow.remedies[0].settings == {"lr": 1e-4}
     (fade,) = judge(step, high, [high * 4, high * 4, high * 4, high * 4, high * 2])[1]
-    assert "fading" in fade.message and fade.remedies[0].startswith("keep training")
+    assert "fading" in fade.message and fade.remedies[0].text.startswith("keep training")
     resized = {"upsample": "resize", "lr": 5e-4}
     (alarm,) = judge(step, high, [high], context=resized)[1]
-    assert "--upsample" not in alarm.remedy and "0.0002" in alarm.remedies[0]
+    assert "upsample" not in alarm.remedy and alarm.remedies[0].settings == {"lr": 2e-4}
 
 
 def test_rewind_options_are_settings_a_rewind_may_change():
@@ -218,10 +230,11 @@ CHECKER_FIXTURES = Path(__file__).parent / "fixtures" / "checkerboard"
 # must speak at. It may speak nowhere else.
 CHECKER_RUNS = {
     # half widths: dots on every sample throughout, variety 0.38 at most; periods 2/4/8 dip to ~4
-    # at epochs 141-165 while a coarser 16-px lattice shows
-    "emoji300-half-noflip": {"visible": [(1, 300)], "first": 20, "share": 0.8},
+    # at epochs 141-165 while a coarser 16-px lattice shows. Two steps an epoch: judged from step 200
+    # (epoch 100), two epochs above the bar then
+    "emoji300-half-noflip": {"visible": [(1, 300)], "first": 106, "share": 0.8},
     # paper widths: identical dotted tiles to ~113, then identical noise tiles (stopped at 167)
-    "emoji300-paper-noflip": {"visible": [(1, 113)], "first": 20, "share": 0.6},
+    "emoji300-paper-noflip": {"visible": [(1, 113)], "first": 100, "share": 0.6},
     # 1,280 faces, half + flips: the early stall's checkered grey tiles to epoch 22 (step 220), then
     # faces; a two-epoch burst of a fine checkerboard over the faces at 44-45
     "faces1280-half-flip": {"visible": [(1, 22), (44, 45)], "first": 20, "share": 0.6},
@@ -265,7 +278,7 @@ def test_checkerboard_alarm_speaks_while_the_pattern_is_visible_and_only_then(na
     assert len(set(fired) & due) / len(due) >= run["share"], (name, len(fired), len(due))
     onset = next(e for e in replay_checker(name) if e["epoch"] == fired[0])
     words = next(a for a in onset["alarms"] if a["kind"] == "checkerboard")
-    assert "Checkerboard artefacts" in words["message"] and "--upsample resize" in words["remedy"]
+    assert "Checkerboard artefacts" in words["message"] and "upsample resize" in words["remedy"]
 
 
 @pytest.mark.parametrize("name", ["faces", "emoji"])
@@ -283,3 +296,31 @@ def test_the_bundled_generators_samples_read_below_the_bar(name):
         samples = g(torch.randn(128, g.nz, generator=torch.Generator().manual_seed(0)))
     ex = spectrum.excess(spectrum.peak_contrast(samples), spectrum.peak_contrast(real))
     assert max(ex.values()) < monitor.CHECKER_EXCESS / 1.5, ex
+
+
+def test_an_epoch_is_healthy_only_when_every_signal_is_on_the_healthy_side():
+    """healthy.pt's rule (monitor.clear): no alarm, and no signal past its bar even where a warm-up
+    kept the alarm quiet, so a rewind never goes back to samples as bad as the ones it leaves."""
+    high = monitor.CHECKER_EXCESS * 3
+    young = at_epoch(5, step=60)  # the early stall: too young for the checkerboard alarm ...
+    sig, alarms = monitor.check(young, 0.2, 0.2, spectrum=spec(high), real_spectrum=REAL_SPECTRUM, checker_before=[high])
+    assert alarms == [] and sig["clear"] is False  # ... and no healthier than a later alarmed epoch
+    sig, _ = monitor.check(young, 0.6, 0.6, spectrum=spec(1.0), real_spectrum=REAL_SPECTRUM, checker_before=[1.0])
+    assert sig["clear"] is True
+    sig, alarms = monitor.check(young, 0.6, 0.6, spectrum=spec(high), real_spectrum=REAL_SPECTRUM,
+                                checker_before=[high])
+    assert alarms and sig["clear"] is False
+    assert monitor.check(young, 0.2, 0.2)[0]["clear"] is False  # grey tiles: no variety yet
+    assert monitor.check(young, 0.4, 0.9)[0]["clear"] is False  # lost half of what it had learned
+    assert monitor.check(young, 0.8, 0.8, sat=0.4, real_sat=0.03)[0]["clear"] is False
+
+
+def test_the_phase_names_the_early_stall_and_what_ends_it():
+    stall = stream(200, lambda s: {"loss_d": 0.05, "loss_g": 6, "d_real": 0.99, "d_fake": 0.01})
+    p = monitor.phase(stall, [{"epoch": 1, "diversity_ratio": 0.05, "alarms": []}])
+    assert p.kind == "stall" and p.checker_from == (monitor.CHECKER_WARMUP_EPOCHS, monitor.CHECKER_WARMUP_STEPS)
+    # a run that had learned variety and is now dominated by D is not in its early stall
+    learned = [{"epoch": 1, "diversity_ratio": 0.6, "alarms": []}, {"epoch": 2, "diversity_ratio": 0.2, "alarms": []}]
+    assert monitor.phase(stall, learned).kind != "stall"
+    alarmed = [{"epoch": 1, "diversity_ratio": 0.05, "alarms": [{"kind": "checkerboard", "message": "m"}]}]
+    assert monitor.phase(stall, alarmed).kind == "trouble"

@@ -124,7 +124,7 @@ def test_fid_with_the_export_equals_pytorch_fid_and_its_layout(standard_pt, layo
     reps = []
     for w in (standard_pt, layout_pth):
         ev = metrics.Evaluator(weights=w, device="cpu", batch_size=5, dims=64)
-        reps.append(metrics.compare(ev, ev.side(a, use_cache=False), ev.side(b, use_cache=False)))
+        reps.append(metrics.measure(ev, ev.side(a, use_cache=False), ev.side(b, use_cache=False)))
     ref = fid_score.calculate_fid_given_paths([a, b], batch_size=5, device="cpu", dims=64, num_workers=0)
     assert reps[0].fid == pytest.approx(reps[1].fid, rel=1e-5)
     assert reps[0].fid == pytest.approx(ref, rel=1e-5)
@@ -147,7 +147,7 @@ def test_features_equal_pytorch_fid_at_2048d(layout_pth, standard_pt, picture_fo
 def test_random_weights_are_named_in_the_report(fid_weights, picture_folders):
     ev = metrics.Evaluator(weights=fid_weights, device="cpu", batch_size=5, dims=64)
     a, b = (ev.side(str(p), use_cache=False) for p in picture_folders)
-    rep = metrics.compare(ev, a, b)
+    rep = metrics.measure(ev, a, b)
     assert not rep.weights_standard and "_weights-" in rep.protocol
     assert any("not the standard TF-FID Inception" in w for w in rep.warnings)
 

@@ -1,29 +1,34 @@
-"""The way back: checkpoints/healthy.pt at each alarm-free epoch end, `--resume --from healthy`
-with changed settings, the rewind recorded, the abandoned branch kept and shown."""
+"""The way back: checkpoints/healthy.pt at each epoch end the monitor judged clear, `--resume --from
+healthy` with changed settings, the rewind recorded before training resumes, the abandoned branch
+kept and shown."""
 import json
 
 import pytest
 import torch
 
 from dcgan import monitor
-from dcgan.api import LOCAL, compare
+from dcgan.api import LOCAL, compare_runs
+from dcgan.ui import words
 from dcgan.runs import RunDir, load_checkpoint
 from tests.test_train import run_all, same, tiny
 
 
 @pytest.fixture
 def trouble_from(monkeypatch):
-    """Make the monitor raise an alarm at every epoch end from epoch `n` on (the real rules do not
-    fire on runs this small); returns a function that sets n (None: never)."""
+    """Make the monitor raise an alarm at every epoch end from epoch `n` on, and judge the epochs
+    before it clear (the real rules neither fire on runs this small nor find a fresh G healthy);
+    returns a function that sets n (None: never)."""
     real_check = monitor.check
     state = {"from": None}
 
     def check(steps, *args, **kw):
         signals, alarms = real_check(steps, *args, **kw)
         epoch = steps[-1]["epoch"] if steps else 0  # the step records of the epoch just ended
-        if state["from"] is not None and epoch >= state["from"]:
-            alarms = alarms + [monitor.Alarm("lost_variety", "Mode collapse (staged by the test).", ["x"])]
-        return signals, alarms
+        trouble = state["from"] is not None and epoch >= state["from"]
+        if trouble:
+            alarms = alarms + [monitor.Alarm("lost_variety", "Mode collapse (staged by the test).",
+                                             [monitor.Remedy("x")])]
+        return {**signals, "clear": not alarms}, alarms
 
     monkeypatch.setattr(monitor, "check", check)
     return lambda n: state.update({"from": n})
@@ -81,10 +86,13 @@ def test_compare_shows_a_rewound_run_with_its_branch(image_folder, tmp_path, tro
     run_all(tiny(image_folder, epochs=3), tmp_path / "r")
     trouble_from(None)
     run_all(tiny(image_folder, epochs=3, lr=1e-4), tmp_path / "r", resume=True, start_from="healthy")
-    c = compare(LOCAL, ["r"], out=tmp_path / "c.png")
+    c = compare_runs(LOCAL, ["r"], out=tmp_path / "c.png")
     assert c.picture.stat().st_size > 10_000
-    text = "\n".join(c.lines)
-    assert "rewound at epoch 3 to epoch 1" in text and "lr 0.0001" in text and "lost variety" in text
+    (branch,) = c.compared[0].branches
+    assert (branch["at_epoch"], branch["from_epoch"], branch["changed"], branch["alarms"]) == (3, 1, {"lr": 1e-4},
+                                                                                          ["lost_variety"])
+    text = "\n".join(words.compared(c))
+    assert "rewound at epoch 3 to epoch 1" in text and "Learning rate 0.0001" in text and "lost variety" in text
 
 
 def cli(capsys, *args):
@@ -100,8 +108,8 @@ def test_cli_rewind_refusals_are_one_line(image_folder, tmp_path, capsys):
     code, err = cli(capsys, "train", "--out", out, "--from", "healthy")
     assert code == 2 and "add --resume" in err and len(err.strip().splitlines()) == 1
     run_all(tiny(image_folder, epochs=1), out)
-    RunDir(out).healthy.unlink()
+    RunDir(out).healthy.unlink(missing_ok=True)  # (a run this young is not judged healthy anyway)
     code, err = cli(capsys, "train", "--out", out, "--resume", "--from", "healthy", "--epochs", "2")
     assert code == 2 and "healthy.pt" in err and len(err.strip().splitlines()) == 1
     code, err = cli(capsys, "train", "--out", out, "--resume", "--ngf", "16", "--epochs", "2")
-    assert code == 2 and "--ngf 16" in err and "--augment" in err
+    assert code == 2 and "--ngf 16 (the run has 8)" in err and "--augment" in err and "--log-every" in err

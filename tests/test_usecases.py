@@ -114,14 +114,16 @@ def test_runs_belong_to_their_owner(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="example run \\(read-only\\)"):
         api.resume(VISITOR, "example-faces")
     for call in (lambda: api.snapshot(VISITOR, "run-b"), lambda: api.resume(VISITOR, "run-b"),
-                 lambda: api.compare(VISITOR, ["run-a", "run-b"]), lambda: api.push(VISITOR, "run-b", "u/x"),
-                 lambda: api.generate(VISITOR, "run-b")):
+                 lambda: api.compare_runs(VISITOR, ["run-a", "run-b"]), lambda: api.push(VISITOR, "run-b", "u/x"),
+                 lambda: api.generate(VISITOR, "run-b"), lambda: api.nearest(VISITOR, "run-b"),
+                 lambda: api.stop(VISITOR, "run-b")):
         with pytest.raises(UserError, match="no run named 'run-b'"):  # the same words as a run that does not exist
             call()
-    with pytest.raises(UserError, match="no run named 'run-zzz'"):
-        api.snapshot(VISITOR, "run-zzz")
+    for call in (lambda: api.snapshot(VISITOR, "run-zzz"), lambda: api.generate(VISITOR, "run-zzz")):
+        with pytest.raises(UserError, match="no run named 'run-zzz'"):
+            call()
     assert api.snapshot(VISITOR, "run-a").name == "run-a"
-    assert api.stop(VISITOR).note == "Nothing of yours is running."
+    assert api.stop(VISITOR).what == "nothing"
 
 
 def test_resume_keeps_the_runs_identity(tmp_path, monkeypatch):
@@ -129,8 +131,14 @@ def test_resume_keeps_the_runs_identity(tmp_path, monkeypatch):
     run = _fake_run(tmp_path, "run-a", None)
     run.last.parent.mkdir()
     run.last.write_bytes(b"x")  # a checkpoint exists; resume is refused before it is read
-    with pytest.raises(ConfigError, match=r"cannot change --ngf 16 \(the run has 64\)"):
+    with pytest.raises(ConfigError, match=r"cannot change ngf 16 \(the run has 64\)") as e:
         api.resume(LOCAL, "run-a", epochs=3, changes={"ngf": 16})
+    # each adapter names the setting its own way: the command line as a flag, the page as its label
+    from dcgan.cli import flag
+    from dcgan.ui import words
+
+    assert "cannot change --ngf 16" in e.value.worded(flag) and "--log-every" in e.value.worded(flag)
+    assert "cannot change G width (ngf) 16" in e.value.worded(words.label)
 
 
 def test_uploads_are_named_as_the_visitor_knows_them(tmp_path, monkeypatch):
@@ -200,24 +208,33 @@ def test_uploads_of_images_make_an_fid_side(tmp_path):
 
 def test_before_a_first_run_the_run_view_shows_a_healthy_example_and_compare_the_blogs_pair(tmp_path, monkeypatch):
     monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path))
+    from dcgan.ui import words
+
     s = api.snapshot(VISITOR)
-    assert s.name == "example-faces" and "example" in s.text and s.grid and s.gif
-    assert s.story.startswith("Healthy") and s.alarms == "No alarms now."
-    c = api.compare(VISITOR, out=tmp_path / "c.png")
+    assert s.name == "example-faces" and s.state == "example" and s.grid and s.gif
+    assert "example" in words.status_line(s.name, s.status)
+    assert s.phase.kind == "healthy" and words.phase(s.phase).startswith("Healthy") and s.alarms == []
+    assert words.alarms(s) == "No alarms now."
+    assert [w for _, w in s.files] == ["gif"] and words.downloads(s) == "Downloads: progress GIF"
+    c = api.compare_runs(VISITOR, out=tmp_path / "c.png")
     assert c.runs == ["example-300-faces", "example-300-faces-augment"]
     assert dict(c.differing) == {"augment": ["none", "color,translation,cutout"]}
-    assert "first alarm at epoch 107" in c.lines[0] and "no alarm" in c.lines[1]
+    assert c.compared[0].first_alarm["epoch"] == 107 and c.compared[1].first_alarm is None
+    lines = words.compared(c)
+    assert "first alarm at epoch 107" in lines[0] and "no alarm" in lines[1]
 
 
-def test_the_story_names_the_early_stall_and_a_recovery():
+def test_the_phase_names_the_early_stall_and_a_recovery():
     from dcgan import monitor
+    from dcgan.ui import words
 
     stall = [{"step": s, "epoch": 1, "d_real": 0.99, "d_fake": 0.01} for s in range(10, 310, 10)]
-    assert monitor.story(stall, []).startswith("Early stall: D is ahead")
+    assert monitor.phase(stall, []).kind == "stall"
+    assert words.phase(monitor.phase(stall, [])).startswith("Early stall (step 300): D tells real")
     healthy = stall + [{"step": s, "epoch": 9, "d_real": 0.7, "d_fake": 0.3} for s in range(1500, 1700, 10)]
     epochs = [{"epoch": 3, "alarms": [{"kind": "lost_variety"}]}, {"epoch": 9, "diversity_ratio": 0.8, "alarms": []}]
-    assert monitor.story(healthy, epochs).startswith("Recovered: alarms fired at epoch 3")
-    assert monitor.story(healthy, epochs[1:]).startswith("Healthy")
+    assert words.phase(monitor.phase(healthy, epochs)).startswith("Recovered: alarms fired at epoch 3")
+    assert words.phase(monitor.phase(healthy, epochs[1:])).startswith("Healthy")
 
 
 def test_directions_are_computed_once_in_the_background():
@@ -258,8 +275,10 @@ def test_expiry_removes_old_anonymous_runs_only_and_logs_it(tmp_path, monkeypatc
 def test_compare_says_which_recipe_won_by_fid():
     """The shipped, scored pair of the blog's recipe (FID tracked with the standard weights): Compare's
     lines name each run's FID, and augmentation's is the lower."""
-    c = api.compare(LOCAL, ["example-300-faces-scored", "example-300-faces-augment-scored"])
-    plain, augmented = c.lines[0], c.lines[1]
+    from dcgan.ui import words
+
+    c = api.compare_runs(LOCAL, ["example-300-faces-scored", "example-300-faces-augment-scored"])
+    plain, augmented = words.compared(c)[:2]
     assert "fid500_legacy_2048_64px" in plain and "fid500_legacy_2048_64px" in augmented
     fid = lambda line: float(line.split("fid500_legacy_2048_64px ")[1].split()[0])  # noqa: E731
     assert fid(augmented) < fid(plain)

@@ -2,38 +2,49 @@
 
 Every use case turns its caller's words into library specs here, so the rules are written once:
 - a run is named by its name (looked up inside the runs folder, never outside it) and only if the
-  caller sees it (`Caller.sees`); a trusted caller may also give a run directory's path;
-- data is `faces`, `emoji` (or `demo`), `celeba`, `hf:OWNER/NAME`, `run:NAME` (that run's
-  training data) or uploads; a trusted caller may also name a folder or a .zip;
-- a generator is `demo`/`faces`/`emoji`, a run's name, a Hub id `USER/NAME` or an upload; a
+  caller sees it (`Caller.sees`); a trusted caller may also give a run directory's path. A run
+  that does not exist and one that is someone else's get the same one line;
+- data is `faces`, `emoji`, `celeba`, `hf:OWNER/NAME`, `run:NAME` (that run's training data) or
+  uploads; a trusted caller may also name a folder or a .zip (`demo` is read as faces here: the
+  demo dataset);
+- a generator is `faces-generator`, `emoji-generator` (`demo`, `faces` and `emoji` are read as
+  these where only a generator makes sense), a run's name, a Hub id `USER/NAME` or an upload; a
   trusted caller may also name a checkpoint file or folder.
-Anything else is one `ConfigError` that says what is accepted.
+Anything else is one `ConfigError` that says what is accepted. Uploads are received here
+(`receive`), under the names their owner gave them, so messages speak of the owner's files.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
 from typing import Sequence
 
 from .. import data as datamod
-from ..errors import ConfigError, UserError
+from ..errors import ConfigError, DataError, UserError
 from ..hub import ALIASES, BUNDLED, HUB_ID
 from ..runs import RunDir, example_runs, find_run, list_runs, runs_root
 from .caller import Caller, Upload
 
-GENERATOR_WORDS = "demo, faces, emoji, a run's name, a Hub id USER/NAME or an uploaded file"
-LOCAL_GENERATOR_WORDS = "demo, faces, emoji, a run's name or directory, a .safetensors/.pt file, a folder or a Hub id USER/NAME"
+GENERATORS = ("faces-generator", "emoji-generator")  # the bundled generators' names
+GENERATOR_WORDS = "faces-generator, emoji-generator, a run's name, a Hub id USER/NAME or an uploaded file"
+LOCAL_GENERATOR_WORDS = ("faces-generator, emoji-generator, a run's name or directory, a .safetensors/.pt file, "
+                         "a folder or a Hub id USER/NAME")
 DATA_WORDS = "faces, emoji, celeba, hf:OWNER/NAME, run:NAME or uploaded images"
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".safetensors", ".ckpt")
+
+
+def _missing_run(text: str) -> UserError:
+    return UserError(f"no run named {text[:80]!r}" if text else "no run given: name one (see runs)")
 
 
 def run_for(caller: Caller, name: str | None) -> RunDir:
     """The run called `name` that this caller may see; the same one line for a run that does not
     exist and one that is someone else's."""
     text = str(name or "").strip()
-    missing = UserError(f"no run named {text[:80]!r}" if text else "no run given: name one (see runs)")
     if not text:
-        raise missing
+        raise _missing_run(text)
     example = next((r for r in example_runs() if r.name == text), None)
     if example is not None:
         return example  # shipped, read-only, everyone's
@@ -42,10 +53,10 @@ def run_for(caller: Caller, name: str | None) -> RunDir:
     except UserError:
         path = Path(text).expanduser()
         if not (caller.trusted and path.is_dir() and RunDir(path).is_run()):
-            raise missing from None
+            raise _missing_run(text) from None
         run = RunDir(path)
     if not caller.sees(run.owner()):
-        raise missing
+        raise _missing_run(text)
     return run
 
 
@@ -57,31 +68,62 @@ def newest_run(caller: Caller) -> RunDir | None:
 def writable(run: RunDir) -> RunDir:
     """A run the caller may change (stop, resume, push): not a shipped example."""
     if run.is_example:
-        raise UserError(f"{run.name} is an example run (read-only): train your own with Start or `dcgan train`")
+        raise UserError(f"{run.name} is an example run (read-only): train a run of your own to change one")
     return run
 
 
-def _is_run_name(text: str) -> bool:
-    return "/" not in text and "\\" not in text and (runs_root() / text).is_dir()
+def bundled_generator(text: str) -> str | None:
+    """A bundled generator's name ('faces-generator', or an alias such as 'demo') -> the name
+    hub.load_generator takes; None for anything else."""
+    key = ALIASES.get(text, text)
+    return text if key in BUNDLED else None
+
+
+def _plain_name(text: str) -> bool:
+    """A word with no path in it and no checkpoint suffix: what a run's name looks like."""
+    return not re.search(r"[/\\]", text) and not text.lower().endswith(CHECKPOINT_SUFFIXES) and text not in (".", "..")
 
 
 def generator_spec(caller: Caller, generator: str | Upload | None) -> str:
     """A generator in the caller's words -> a spec hub.load_generator accepts."""
     if isinstance(generator, Upload):
         return str(generator.path)
-    text = str(generator or "").strip() or "demo"
-    if text in BUNDLED or text in ALIASES:
+    text = str(generator or "").strip() or "faces-generator"
+    if bundled_generator(text):
         return text
-    if _is_run_name(text):
-        return str(run_for(caller, text).path)
     words = LOCAL_GENERATOR_WORDS if caller.trusted else GENERATOR_WORDS
-    if Path(text).expanduser().exists():
+    path = Path(text).expanduser()
+    if _plain_name(text) and (runs_root() / text).is_dir():
+        return str(run_for(caller, text).path)
+    if path.exists():
         if caller.trusted:
             return text
-        raise ConfigError(f"the generator (checkpoint) must be {words} (got {text[:80]!r})")
-    if HUB_ID.match(text) and not Path(text).suffix in (".pt", ".pth", ".safetensors", ".ckpt"):
+        raise ConfigError(f"the generator must be {words} (got {text[:80]!r})")
+    if _plain_name(text):  # a name that is no run (or not the caller's): the words run_for uses
+        raise _missing_run(text)
+    if HUB_ID.match(text) and not path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        head = Path(text.split("/")[0]).expanduser()
+        if caller.trusted and head.is_dir():  # runs/nope: a typo of a local path, not a Hub id
+            raise ConfigError(f"no such generator: {text[:80]!r} (there is a folder {head.name}/ here, but not "
+                              f"this in it); give {words}")
         return text
     raise ConfigError(f"no such generator (checkpoint): {text[:80]!r}; give {words}")
+
+
+def pick_generator(generator: str | None = None, upload: Upload | None = None, hub_id: str | None = None):
+    """The generator a form or a call names: an upload wins, then a Hub id (checked: USER/NAME),
+    then `generator`. hub_id "" (an empty box where a Hub id was chosen) is refused."""
+    if upload is not None:
+        return upload
+    if hub_id is not None:
+        text = str(hub_id).strip()
+        if text and not HUB_ID.match(text):
+            raise ConfigError(f"{{hub_id}} must look like USER/NAME (got {text[:80]!r})", settings=("hub_id",))
+        if text:
+            return text
+        if generator is None:
+            raise ConfigError("{hub_id}: type the Hub id of a generator, USER/NAME", settings=("hub_id",))
+    return generator or "faces-generator"
 
 
 def data_spec(caller: Caller, data: str | None) -> str:
@@ -95,29 +137,45 @@ def data_spec(caller: Caller, data: str | None) -> str:
         return text
     if caller.trusted:
         return text
-    raise ConfigError(f"data must be {DATA_WORDS} (got {text[:80]!r})")
+    raise ConfigError(f"{{data}} must be {DATA_WORDS} (got {text[:80]!r})", settings=("data",))
 
 
 def server_path(caller: Caller, value: str | None, name: str) -> str | None:
     """A setting that names a server file or folder (data_root, fid_weights): the local user only."""
     if value in (None, "") or caller.trusted:
         return value or None
-    raise ConfigError(f"{name} names a file on the server, which only the machine's own user may do")
+    raise ConfigError(f"{{{name}}} names a file on the server, which only the machine's own user may do",
+                      settings=(name,))
 
 
-def stage(uploads: Sequence[Upload], folder: Path, zip_path: Path, what: str) -> str:
-    """Copy uploaded images (or one zip) to `folder` (or `zip_path`), by base name only; the data
-    spec to read them from. Messages name the files as the caller knows them."""
+def receive(uploads: Sequence[Upload], folder: Path, zip_path: Path, what: str) -> str:
+    """Uploaded images (or one zip) copied to `folder` (or `zip_path`) under their owner's base
+    names; the data spec to read them from. A .zip that is not a zip is refused as such."""
     if not uploads:
         raise ConfigError(f"upload some images (or one .zip) for {what} first")
-    if len(uploads) == 1 and zipfile.is_zipfile(uploads[0].path):
+    if len(uploads) == 1 and (uploads[0].name.lower().endswith(".zip") or zipfile.is_zipfile(uploads[0].path)):
+        if not zipfile.is_zipfile(uploads[0].path):
+            raise DataError(f"{uploads[0].name} is not a readable zip file (damaged, or not a zip at all)")
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(uploads[0].path, zip_path)
         return str(zip_path)
     folder.mkdir(parents=True, exist_ok=True)
-    for i, u in enumerate(uploads):
-        shutil.copyfile(u.path, folder / f"{i:06d}_{Path(u.name).name}")  # basename only: no path from the client
+    taken: set[str] = set()
+    for u in uploads:
+        shutil.copyfile(u.path, folder / _own_name(u.name, taken))  # basename only: no path from the client
     return str(folder)
+
+
+def _own_name(name: str, taken: set[str]) -> str:
+    """The upload's base name, made safe and unique among this upload ("a.png", "a (2).png")."""
+    base = re.sub(r"[^\w.\- ()]+", "_", Path(str(name).replace("\\", "/")).name).lstrip(".") or "upload"
+    stem, suffix = Path(base).stem, Path(base).suffix
+    out, i = base, 1
+    while out.lower() in taken:
+        i += 1
+        out = f"{stem} ({i}){suffix}"
+    taken.add(out.lower())
+    return out
 
 
 def uploads_named(uploads: Sequence[Upload]) -> str:

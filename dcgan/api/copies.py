@@ -2,7 +2,7 @@
 
 The generated side is a generator (sampled n times, image i from seed + i) or images (a folder,
 zip or uploads); the real side is a data source or uploads, both in the caller's words as for FID
-(scoring.resolve_side). Both are prepared as training prepares them, at the generator's size (64
+(sides.resolve_side). Both are prepared as training prepares them, at the generator's size (64
 for two image sides); the math is dcgan/nearest.py. The picture puts the most suspicious samples
 first: each beside its nearest real images, likely copies framed in red.
 """
@@ -25,7 +25,7 @@ from ..latent import sample, z_from_seeds
 from . import checks
 from .caller import Caller, Upload
 from .results import NearestResult, NearestSample
-from .scoring import check_images, resolve_side
+from .sides import check_images, resolve_side
 
 MAX_N = 1024  # generated images per check
 MAX_REAL = 50_000  # real images compared against
@@ -45,7 +45,7 @@ def _images(spec: str, size: int, limit: int, data_root: str | None) -> tuple[to
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2), names
 
 
-def nearest(caller: Caller, generated: str | None = "demo", real: str | None = "faces", *,
+def nearest(caller: Caller, generated: str | None = "faces-generator", real: str | None = "faces", *,
             generated_uploads: Sequence[Upload] = (), real_uploads: Sequence[Upload] = (), n: int = 64, k: int = 3,
             seed: int = 0, data_root: str | None = None) -> NearestResult:
     """Each generated image's k nearest real images (mirror- and re-encoding-aware), and which are
@@ -55,8 +55,8 @@ def nearest(caller: Caller, generated: str | None = "demo", real: str | None = "
     k = checks.whole(k, "k", 1, 8)
     seed = checks.seed(seed)
     with tempfile.TemporaryDirectory(prefix="dcgan-nearest-") as tmp:
-        b = resolve_side(caller, generated, generated_uploads, Path(tmp), "generated", True, data_root)
-        a = resolve_side(caller, real, real_uploads, Path(tmp), "real", False, data_root)
+        b = resolve_side(caller, generated, generated_uploads, Path(tmp), "generated", True)
+        a = resolve_side(caller, real, real_uploads, Path(tmp), "real", False)
         for s, label in ((a, "real"), (b, "generated")):
             if s.kind == "npz":
                 raise DataError(f"the {label} side must be images, not statistics (.npz): copies are found among pictures")

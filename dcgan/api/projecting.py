@@ -48,7 +48,7 @@ def _target(caller: Caller, image: Upload | str | None, size: int, channels: int
     return to_float(torch.from_numpy(np.array(arr)).permute(2, 0, 1).unsqueeze(0))[0], name
 
 
-def project(caller: Caller, checkpoint: Checkpoint = "demo", image: Upload | str | None = None, *,
+def project(caller: Caller, checkpoint: Checkpoint = "faces-generator", image: Upload | str | None = None, *,
             steps: int = 300, restarts: int = 4, seed: int = 0, out: str | None = None,
             progress: Callable[[WorkStep], None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> Projected:

@@ -16,17 +16,30 @@ from ..metrics import FidReport
 
 @dataclass(frozen=True)
 class TrainingStarted:
+    """A training started (or queued): the run's name and what the page or a script says about it."""
     run: str  # the run's name (pass it to follow, stop, resume, compare)
-    note: str  # one sentence for a person
     n_images: int
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    data: str = ""  # the data source as it names itself ("faces", "folder cats", "zip x.zip")
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why) for unreadable files
+    queued: int = 0  # its place in the queue (0: started now)
+    wait_s: float | None = None  # about how long until it starts, when queued
+    resumed: bool = False
+    epochs: int | None = None  # the epoch total it trains towards
+    changed: dict = field(default_factory=dict)  # settings changed on resume or rewind, by name
+    rewound: dict | None = None  # the rewind (from_epoch, at_epoch, source, changed, branch) when it is one
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
 class Stopped:
+    """What stop did: `what` is stopped (a running training stopped, its checkpoint saved),
+    left_queue (a waiting run taken out of the queue), not_running (the named run was not
+    training) or nothing (the caller had nothing running or waiting)."""
     run: str | None
-    state: str  # the run's state afterwards ("idle" when nothing was running)
-    note: str
+    state: str  # the run's state afterwards ("idle" when there was no run)
+    what: str
 
 
 @dataclass(frozen=True)
@@ -49,45 +62,82 @@ class RunInfo:
 
 @dataclass(frozen=True)
 class RewindOffer:
-    """A way back from an active alarm: the run's last healthy epoch (checkpoints/healthy.pt) and
-    what it may continue with, the first option being the monitor's first remedy."""
+    """A way back from an active alarm: the run's last healthy epoch (checkpoints/healthy.pt, an
+    epoch the monitor judged clear) and what it may continue with, the monitor's first remedy first."""
     epoch: int
     options: list  # [(words, {setting: value})]
-
-    def label(self, words: str | None = None) -> str:
-        return f"Rewind to epoch {self.epoch} and continue with {words or self.options[0][0]}"
 
     def changes(self, words: str | None) -> dict:
         return next((c for w, c in self.options if w == words), self.options[0][1])
 
 
 @dataclass(frozen=True)
+class RunStatus:
+    """A run's state and numbers, reconciled with the world: a dead worker is never running, the
+    epoch and step are the newest records', the ETA is measured from the run itself."""
+    state: str  # runs.STATES, or "example" for a shipped example run
+    epoch: int  # epochs completed (the newest epoch record)
+    epochs: int | None  # epochs asked for
+    step: int  # the newest logged step
+    images_per_s: float | None = None  # the newest step record's training throughput
+    eta_s: float | None = None  # while running: time left, from the measured seconds per epoch
+    fid: float | None = None  # the newest FID, when tracked
+    fid_protocol: str | None = None
+    best_fid: tuple[float, int] | None = None  # (FID, epoch) kept as best.pt
+    reason: str | None = None  # why it failed or stopped, when status.json says
+    position: int | None = None  # its place in the queue, when waiting
+    wait_s: float | None = None  # about how long until it starts, when waiting
+    expires_at: float | None = None  # when an anonymous visitor's ended run is removed (epoch seconds)
+    rewinds: int = 0  # how many times it went back to a healthy epoch
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RunSnapshot:
-    """One look at a run directory: what the live view draws."""
+    """One look at a run directory: what the live view draws, as data (the adapters word it)."""
     name: str
-    state: str
-    text: str  # status line: state, epoch, step, throughput, ETA, FID
+    status: RunStatus
     config: dict
     steps: list[dict]  # metrics.jsonl's step records
     epochs: list[dict]  # its epoch records (signals, alarms, FID)
-    story: str  # what the curves say now, in plain words (monitor.story)
-    alarms: str  # the newest epoch's alarms in plain words, and which fired earlier
+    phase: object  # monitor.Phase: where the run stands (stall, healthy, trouble, ...)
+    alarms: list[dict]  # the newest epoch's alarms (kind, message, remedies)
+    history: dict  # alarm kind -> the epochs it fired at
     grid: Path | None  # the newest fixed-noise grid
     gif: Path | None
-    files: list[Path]  # what may be downloaded: checkpoint, generator, GIF
+    files: list[tuple[Path, str]]  # what may be downloaded, with what it is: checkpoint, generator, gif
     path: Path  # the run directory (for the app's own drawing; never sent to a visitor)
     example: bool = False  # a shipped example run: read-only
-    rewind: RewindOffer | None = None  # while an alarm is active and a healthy epoch is kept
+    rewind: RewindOffer | None = None  # while an alarm is active and a healthier epoch is kept
+
+    @property
+    def state(self) -> str:
+        return self.status.state
 
     def to_dict(self) -> dict:
         last = self.steps[-1] if self.steps else {}
-        return {"name": self.name, "state": self.state, "text": self.text, "epoch": last.get("epoch", 0),
-                "step": last.get("step", 0), "epochs": self.config.get("epochs"), "last_step": last,
-                "last_epoch": self.epochs[-1] if self.epochs else None, "story": self.story,
-                "alarms": self.alarms,
+        return {"name": self.name, "state": self.state, "epoch": self.status.epoch, "step": self.status.step,
+                "epochs": self.status.epochs, "status": self.status.to_dict(), "last_step": last,
+                "last_epoch": self.epochs[-1] if self.epochs else None, "phase": self.phase.to_dict(),
+                "alarms": self.alarms, "alarm_history": self.history,
+                "files": [what for _, what in self.files],
                 "rewind": {"epoch": self.rewind.epoch, "options": [{"continue_with": w, "changes": c}
                                                                    for w, c in self.rewind.options]}
                 if self.rewind else None}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The one training slot, as a caller may know it: busy or free, whether the running run is
+    theirs (its name only then), about when it frees, and how many runs wait."""
+    busy: bool
+    mine: bool = False
+    run: str | None = None
+    free_in_s: float | None = None
+    waiting: int = 0
+    my_place: int | None = None  # the caller's own waiting run's place, if any
 
 
 @dataclass(frozen=True)
@@ -99,9 +149,10 @@ class Grid:
     @property
     def text(self) -> str:
         s = self.seeds
-        span = f"seed {s[0]}" if len(s) == 1 else f"seeds {s[0]}–{s[-1]}"
         w = self.tiles[0].width if self.tiles else 0
-        return f"{len(s)} images of {w}×{w}, {span} (tile i from seed {s[0]} + i)"
+        if len(s) == 1:
+            return f"1 image of {w}×{w}, seed {s[0]}"
+        return f"{len(s)} images of {w}×{w}, seeds {s[0]}–{s[-1]} (tile i from seed {s[0]} + i)"
 
 
 @dataclass(frozen=True)
@@ -152,23 +203,38 @@ class ArchitectureTable:
 
 
 @dataclass(frozen=True)
+class ComparedRun:
+    """One run in a comparison, as data: its state, first alarm, FID, and the branches a rewind left."""
+    name: str
+    state: str
+    first_alarm: dict | None  # {epoch, step, kind, message, ...}
+    fid: dict | None  # {"protocol", "last": (fid, epoch), "best": (fid, epoch)} when FID was tracked
+    branches: list[dict]  # each: from_epoch, at_epoch, source, changed, reached (epoch), alarms (kinds)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Comparison:
     picture: Path
     runs: list[str]
     differing: list[tuple[str, list]]  # (setting, value per run)
-    first_alarm: dict  # run name -> its first alarm or None
-    lines: list[str]  # one plain line per run: state and first alarm
+    compared: list[ComparedRun]
     grids: list[tuple[Path, str]]  # (picture, caption): each run's newest grid and GIF
+
+    @property
+    def first_alarm(self) -> dict:
+        return {c.name: c.first_alarm for c in self.compared}
 
     def to_dict(self) -> dict:
         return {"out": str(self.picture), "runs": self.runs, "differing": dict(self.differing),
-                "first_alarm": self.first_alarm}
+                "first_alarm": self.first_alarm, "compared": [c.to_dict() for c in self.compared]}
 
 
 @dataclass(frozen=True)
 class FidResult:
-    report: FidReport
-    markdown: str
+    report: FidReport  # metrics.FidReport; report_markdown(report) is its document form
     previews: list[tuple[Image.Image, str]]  # real and generated sample grids, when there are images
 
 

@@ -29,7 +29,7 @@ MAX_GRID = 256
 MAX_FRAMES = 240
 N_DIRECTIONS = 5
 MODES = ("slerp", "lerp")
-Checkpoint = str | Upload | None  # demo, emoji, a run's name, a Hub id, an upload (a path: local user)
+Checkpoint = str | Upload | None  # faces-generator, a run's name, a Hub id, an upload (a path: local user)
 
 _lock = threading.Lock()
 _models: OrderedDict = OrderedDict()
@@ -53,13 +53,13 @@ def model(caller: Caller, checkpoint: Checkpoint):
     return g
 
 
-def generate(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
+def generate(caller: Caller, checkpoint: Checkpoint = "faces-generator", seed: int = 0, n: int = 64, eval_mode: bool = True,
              nrow: int | None = None, truncation: float | None = None) -> Grid:
     """A grid of n images; tile i is drawn from latent seed + i alone. truncation T redraws every
     latent component outside ±T (the truncation trick): less variety, more typical images."""
     n = checks.whole(n, "n", 1, MAX_GRID)
     seeds = latent.grid_seeds(checks.seed(seed), n)
-    nrow = None if nrow in (None, "", 0) else checks.whole(nrow, "nrow", 1, MAX_GRID)
+    nrow = None if nrow in (None, "") else checks.whole(nrow, "nrow", 1, MAX_GRID)
     truncation = None if truncation in (None, "", 0) else checks.number(truncation, "truncation", 0.05, 10.0)
     g = model(caller, checkpoint)
     x = latent.sample(g, latent.z_from_seeds(seeds, g.nz, truncation), eval_mode=checks.flag(eval_mode, "eval_mode"))
@@ -67,19 +67,20 @@ def generate(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, n: 
 
 
 def _keys(seeds) -> list[int]:
-    return checks.seeds(seeds, "seeds", at_least=2)
+    return checks.seeds(seeds, "seeds", at_least=2, distinct_neighbours=True)
 
 
-def interpolate(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", frames: int = 48,
+def interpolate(caller: Caller, checkpoint: Checkpoint = "faces-generator", seeds="1, 2, 3", frames: int = 48,
                 mode: str = "slerp", loop: bool = False, eval_mode: bool = True, start=None) -> Walk:
     """A walk through two or more keyframe latents: slerp (keeps the latent's length) or lerp.
     start: a latent to begin from (a projected image's z: nz numbers, or an .npy file for the local
     user), then the seeds (one is then enough)."""
-    keys = checks.seeds(seeds, "seeds", at_least=1 if start is not None else 2)
+    keys = checks.seeds(seeds, "seeds", at_least=1 if start is not None else 2, distinct_neighbours=True)
     frames = checks.whole(frames, "frames", 2, MAX_FRAMES)
     mode = checks.one_of(mode, "mode", MODES)
     if start is not None and isinstance(start, str) and start.endswith(".npy") and not caller.trusted:
-        raise ConfigError("start names a file on the server, which only the machine's own user may do")
+        raise ConfigError("{start} names a file on the server, which only the machine's own user may do",
+                          settings=("start",))
     g = model(caller, checkpoint)
     z = latent.z_from_seeds(keys, g.nz)
     if start is not None:
@@ -100,19 +101,19 @@ def latent_from(value, nz: int, name: str = "start") -> torch.Tensor:
         try:
             arr = np.array([float(x) for x in value.replace(",", " ").split()], dtype=np.float32)
         except ValueError:
-            raise ConfigError(f"{name} must be {nz} numbers or an .npy file from `dcgan project`") from None
+            raise ConfigError(f"{name} must be {nz} numbers or an .npy latent, as project writes it") from None
     else:
         try:
             arr = np.asarray(value, dtype=np.float32)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be {nz} numbers or an .npy file from `dcgan project`") from None
+            raise ConfigError(f"{name} must be {nz} numbers or an .npy latent, as project writes it") from None
     arr = arr.reshape(-1)
     if arr.shape != (nz,) or not np.isfinite(arr).all():
         raise ConfigError(f"{name} must hold {nz} finite numbers, the generator's latent size (got {arr.size})")
     return torch.from_numpy(arr.copy())
 
 
-def scrub(caller: Caller, checkpoint: Checkpoint = "demo", seeds="1, 2, 3", t: float = 0.0, mode: str = "slerp",
+def scrub(caller: Caller, checkpoint: Checkpoint = "faces-generator", seeds="1, 2, 3", t: float = 0.0, mode: str = "slerp",
           eval_mode: bool = True) -> Picture:
     """The image at position t (0 = first keyframe, 1 = last) along a walk, at 4x."""
     keys = _keys(seeds)
@@ -135,7 +136,7 @@ def principal_directions(g) -> torch.Tensor:
         return _directions[g]
 
 
-def warm_directions(caller: Caller, checkpoint: Checkpoint = "demo") -> threading.Thread:
+def warm_directions(caller: Caller, checkpoint: Checkpoint = "faces-generator") -> threading.Thread:
     """Load a generator and compute its directions in a background thread (call when it is picked)."""
     def work():
         try:
@@ -148,7 +149,7 @@ def warm_directions(caller: Caller, checkpoint: Checkpoint = "demo") -> threadin
     return th
 
 
-def directions(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, amounts=(0, 0, 0, 0, 0),
+def directions(caller: Caller, checkpoint: Checkpoint = "faces-generator", seed: int = 0, amounts=(0, 0, 0, 0, 0),
                eval_mode: bool = True) -> Picture:
     """One latent moved along G's principal directions (as GANSpace finds them), at 4x; amounts in
     [-2, 2], where 2 moves as far as a latent is long."""
@@ -163,7 +164,7 @@ def directions(caller: Caller, checkpoint: Checkpoint = "demo", seed: int = 0, a
     return Picture(enlarge(im), f"seed {s} moved by {', '.join(f'{x:g}' for x in a)}")
 
 
-def arithmetic(caller: Caller, checkpoint: Checkpoint = "demo", a="1 2 3", b="4 5 6", c="7 8 9",
+def arithmetic(caller: Caller, checkpoint: Checkpoint = "faces-generator", a="1 2 3", b="4 5 6", c="7 8 9",
                eval_mode: bool = True) -> Arithmetic:
     """The paper's Figure 7: mean(A) − mean(B) + mean(C), each term the mean latent of a few seeds."""
     sa, sb, sc = (checks.seeds(v, name) for v, name in ((a, "a"), (b, "b"), (c, "c")))

@@ -16,8 +16,6 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
 from .. import api  # noqa: E402
-from ..api.training import SUPERVISOR  # noqa: E402
-from ..runs import runs_root  # noqa: E402
 from . import common, endpoints, evaluate_tab, generate_tab, train_tab  # noqa: E402
 
 INTRO = ("# DCGAN Studio\nTrain a DCGAN (Radford et al., 2015), watch it learn, explore its latent space "
@@ -29,9 +27,7 @@ def build_app() -> gr.Blocks:
     # many small requests, each on one core, beat a few on all cores; the training worker keeps
     # its hands off one core (worker.py), so generation is never starved by a running training
     torch.set_num_threads(int(os.environ.get("DCGAN_APP_THREADS", "1")))
-    for name in ("demo", "emoji"):  # the bundled generators' directions, off the request path: no cold first drag
-        api.warm_directions(api.LOCAL, name)
-    SUPERVISOR.resume_queue()  # runs still waiting from before a restart start when the slot frees
+    api.serve()  # a queue left by a restart is served again; the bundled generators' directions warmed
     with gr.Blocks(title="DCGAN Studio", delete_cache=(600, 1800), analytics_enabled=False) as demo:
         endpoints.register()  # first, so the public names are theirs (page events are private)
         gr.Markdown(INTRO)
@@ -48,12 +44,22 @@ def build_app() -> gr.Blocks:
     return demo
 
 
+# On a phone the columns stack: the live run view (#run-view) comes before the form, and pictures
+# keep their labels above them rather than over their top rows.
+CSS = """
+@media (max-width: 720px) {
+  #train-row { flex-direction: column-reverse !important; }
+}
+.picture-label-above .image-container { padding-top: 0 !important; }
+"""
+
+
 def launch_kwargs() -> dict:
-    root = runs_root()
-    root.mkdir(parents=True, exist_ok=True)
+    root = api.runs_folder()
     # a person's own machine serves its runs' pictures by path; a public app hands out only copies
     allowed = [] if common.public_mode() else [str(root.resolve())]
     return {"max_file_size": os.environ.get("DCGAN_MAX_FILE_SIZE", "200mb"), "allowed_paths": allowed,
             # system fonts: the page works offline and fetches nothing from font CDNs
             "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
-                                    font_mono=["ui-monospace", "monospace"]), "footer_links": ["api", "gradio"]}
+                                    font_mono=["ui-monospace", "monospace"]), "footer_links": ["api", "gradio"],
+            "css": CSS}

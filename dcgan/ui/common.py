@@ -7,8 +7,10 @@
 - Files out: every picture the app returns is written here first, atomically and under a unique
   name, and handed to Gradio as a path (Gradio then copies it into its cache by its atomic path
   route), so no visitor ever reads a half-written file. Old files are swept after an hour.
-- `user_errors`: the use cases' UserError becomes one gr.Error line; anything else is a bug, logged
-  with its traceback and named in one line.
+- `user_errors` (the HTTP API): the use cases' UserError becomes one gr.Error line, settings named
+  by their parameter names; anything else is a bug, logged with its traceback and named in one line.
+- `page_event` (the page): a refusal is one warning toast, settings named by their form labels, and
+  every output stays as it was (gr.skip), never an error badge over a wiped picture.
 """
 from __future__ import annotations
 
@@ -29,9 +31,9 @@ from pathlib import Path
 import gradio as gr
 from gradio.data_classes import FileData
 
-from ..api import LOCAL, Caller, Upload
-from ..errors import UserError
-from ..images import atomic_path, save_gif, save_png
+from .. import api
+from ..api import LOCAL, Caller, Upload, UserError, atomic_path, save_gif, save_png
+from . import words
 
 log = logging.getLogger("dcgan.ui")
 
@@ -73,8 +75,6 @@ def caller(request: gr.Request | None = None, key: str | None = None) -> Caller:
 
 def run_names(request: gr.Request | None, key: str | None = None) -> list[str]:
     """The names a run picker offers this caller: its runs, then the shipped examples."""
-    from .. import api
-
     return [r.name for r in api.runs(caller(request, key))]
 
 
@@ -96,14 +96,19 @@ def gpu(fn):
     return fn
 
 
+def refusal(e: UserError, say=words.plain) -> str:
+    """A use case's refusal as one line, its settings said by `say`."""
+    return " ".join(e.worded(say).split())
+
+
 def user_errors(fn):
-    """Every answer is a result or a one-line message (see the module docstring)."""
+    """The HTTP API's answers: a result, or a one-line message (see the module docstring)."""
 
     def translate(e: Exception):
         if isinstance(e, gr.Error):
             return e
         if isinstance(e, UserError):
-            return gr.Error(" ".join(str(e).split()), print_exception=False)
+            return gr.Error(refusal(e), print_exception=False)
         log.exception("bug in %s", fn.__name__)
         return gr.Error(f"internal error in {fn.__name__} ({type(e).__name__}: {str(e)[:200]}); "
                         "the server log has the details", print_exception=False)
@@ -128,58 +133,51 @@ def user_errors(fn):
     return wrapped
 
 
+class Refused(Exception):
+    """A page's own refusal (a form left incomplete), said like a use case's: one warning."""
+
+
+def _warn(e: Exception) -> None:
+    text = refusal(e, words.label) if isinstance(e, UserError) else str(getattr(e, "message", e))
+    gr.Warning(text)
+
+
 def page_event(fn):
-    """A page event: a user's mistake is a toast in one line and the outputs stay as they were
-    (gr.skip), rather than an error badge over a wiped picture; bugs as in user_errors."""
+    """A page event: a refusal is one warning toast and every output stays as it was (gr.skip);
+    a bug is one error line (its traceback in the server log), the outputs untouched too."""
+
+    def bug(e: Exception) -> None:
+        log.exception("bug in %s", fn.__name__)
+        gr.Warning(f"internal error in {fn.__name__} ({type(e).__name__}); the server log has the details")
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapped(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except gr.Error as e:
-                gr.Warning(str(e.message if hasattr(e, "message") else e))
+            except (UserError, Refused, gr.Error) as e:
+                _warn(e)
                 yield gr.skip()
-            except UserError as e:
-                gr.Warning(" ".join(str(e).split()))
+            except Exception as e:  # noqa: BLE001 - see bug
+                bug(e)
                 yield gr.skip()
 
-        return user_errors(gen_wrapped)
+        return gen_wrapped
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error as e:
-            gr.Warning(str(e.message if hasattr(e, "message") else e))
-        except UserError as e:
-            gr.Warning(" ".join(str(e).split()))
+        except (UserError, Refused, gr.Error) as e:
+            _warn(e)
+        except Exception as e:  # noqa: BLE001 - see bug
+            bug(e)
         return gr.skip()
 
-    return user_errors(wrapped)
+    return wrapped
 
 
 # ---------------------------------------------------------------- long work
-
-def duration(seconds: float) -> str:
-    """A short, honest 'time left': seconds under a minute, else minutes (hours past 90 minutes)."""
-    s = max(0, int(round(seconds)))
-    if s < 60:
-        return f"{s} s"
-    if s < 5400:
-        return f"{round(s / 60)} min"
-    return f"{s / 3600:.1f} h"
-
-
-def step_words(step) -> str:
-    """A WorkStep in the page's words: what, how many of how many, and the time left."""
-    words = step.what
-    if step.total:
-        words += f": {step.done:,} of {step.total:,} images"
-    if step.eta_s is not None:
-        words += f" · about {duration(step.eta_s)} left"
-    return words
-
 
 def cancellable(call, progress, outputs: int, poll_s: float = 0.5):
     """Run `call(should_stop, on_step)` in a thread while this generator shows its newest WorkStep on
@@ -200,7 +198,7 @@ def cancellable(call, progress, outputs: int, poll_s: float = 0.5):
         while t.is_alive():
             t.join(poll_s)
             if latest[0] is not None and progress is not None:
-                progress(latest[0].fraction, desc=step_words(latest[0]))
+                progress(latest[0].fraction, desc=words.step(latest[0]))
             if t.is_alive():
                 yield tuple(gr.skip() for _ in range(outputs)) if outputs > 1 else gr.skip()
     finally:

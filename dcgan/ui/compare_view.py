@@ -1,7 +1,8 @@
 """Compare runs (a sub-tab of Train, page only): two or more of the caller's runs with their curves
 overlaid and newest grids side by side (one picture, each grid titled with its run's full name),
 the settings that differ and where each run's first alarm fired. One private event over
-api.compare; the run picker is refreshed on page load and whenever it is opened.
+api.compare_runs; the run picker is refreshed on page load and whenever it is opened. The settings
+table appears once there is something to put in it.
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import api
-from ..api.scoring import EXAMPLE_PAIR
-from . import common
+from . import common, words
 
 
 def on_load(key, request: gr.Request):
@@ -18,14 +18,16 @@ def on_load(key, request: gr.Request):
     blog's experiment (300 faces collapsing without augmentation, and the same run with it)."""
     runs = api.runs(common.caller(request, key))
     own = [r.name for r in runs if r.state != "example"]
-    return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(EXAMPLE_PAIR))
+    return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(api.EXAMPLE_PAIR))
 
 
 @common.page_event
 def compare(runs, replay, key, request: gr.Request):
-    c = api.compare(common.caller(request, key), runs, out=common.out_path("compare.png"), replay=replay)
-    table = pd.DataFrame([[k, *map(str, vals)] for k, vals in c.differing], columns=["setting", *c.runs])
-    return str(c.picture), table, "\n".join(f"- {line}" for line in c.lines)
+    c = api.compare_runs(common.caller(request, key), runs, out=common.out_path("compare.png"), replay=replay)
+    table = pd.DataFrame([[words.label(k), *map(words.cell, vals)] for k, vals in c.differing],
+                         columns=["setting", *c.runs])
+    shown = gr.update(value=table, visible=True) if len(table) else gr.update(value=None, visible=False)
+    return str(c.picture), shown, "\n".join(f"- {line}" for line in words.compared(c))
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -38,7 +40,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     alarms = gr.Markdown()
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
                        format="png")
-    settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True)
+    settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True, visible=False)
     picked.focus(common.refresh_runs, key, picked, api_visibility="private")
     demo.load(on_load, key, picked, api_visibility="private")
     go.click(compare, [picked, replay, key], [picture, settings, alarms], api_visibility="private")

@@ -1,6 +1,6 @@
 """The public HTTP API and MCP tools: the use cases exposed with `gr.api`, one function each.
 
-Every parameter has a short value in the product's vocabulary (`generator="demo"`, `data="faces"`,
+Every parameter has a short value in the product's vocabulary (`generator="faces-generator"`, `data="faces"`,
 a run's name), a type hint (`Literal` choices become enums) and a default, and the docstring
 describes it; files come in as uploads (Gradio's FileData, `handle_file` in a script) and go out
 as files (pictures as PNG, which MCP clients receive as image content, with a short text). The
@@ -15,33 +15,28 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from .. import api
-from ..api.checks import flag
-from ..errors import ConfigError
-from ..hub import HUB_ID
-from . import common
+from . import common, words
 
 Mode = Literal["slerp", "lerp"]
 Dims = Literal[64, 192, 768, 2048]
+GENERATOR = "faces-generator"  # the bundled faces generator ("demo" names it too)
 
 
 def _gen(generator: str, generator_file, hub_id: str | None):
-    """The generator: an upload wins, then a Hub id, then the named one."""
-    up = common.upload(generator_file)
-    hub_id = str(hub_id or "").strip()
-    if hub_id and not HUB_ID.match(hub_id):
-        raise ConfigError(f"hub_id must look like USER/NAME (got {hub_id[:80]!r})")
-    return up or hub_id or generator or "demo"
+    """The generator: an upload wins, then a Hub id, then the named one (api.pick_generator)."""
+    return api.pick_generator(generator or GENERATOR, common.upload(generator_file), hub_id or None)
 
 
 @common.gpu
 @common.user_errors
-def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: bool = True,
+def generate(generator: str = GENERATOR, seed: int = 0, n: int = 64, eval_mode: bool = True,
              generator_file: FileData | None = None, hub_id: str | None = None, truncation: float = 0.0,
              key: str | None = None, request: gr.Request = None) -> tuple[FileData, str]:
     """Sample a grid of images from a DCGAN generator; tile i is drawn from latent seed + i alone.
 
     Args:
-        generator: "demo" (the bundled faces generator), "emoji", a run's name (see /runs) or a Hub id USER/NAME.
+        generator: "faces-generator" (the bundled faces generator; "demo" too), "emoji-generator", a run's name
+            (see /runs) or a Hub id USER/NAME.
         seed: latent seed of the first tile, 0 to 9223372036854775807.
         n: number of images, 1 to 256.
         eval_mode: use BatchNorm's running statistics (each image depends only on its own seed).
@@ -61,14 +56,14 @@ def generate(generator: str = "demo", seed: int = 0, n: int = 64, eval_mode: boo
 
 @common.gpu
 @common.user_errors
-def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 48, mode: Mode = "slerp",
+def interpolate(generator: str = GENERATOR, seeds: str = "1, 2, 3", frames: int = 48, mode: Mode = "slerp",
                 eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
                 start: list[float] | None = None, key: str | None = None,
                 request: gr.Request = None) -> tuple[FileData, FileData, str]:
     """Walk through the latent space from keyframe to keyframe: a strip of frames and an animated GIF.
 
     Args:
-        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id USER/NAME.
         seeds: two or more keyframe seeds separated by spaces or commas, e.g. "1, 2, 3".
         frames: frames along the whole walk, 2 to 240.
         mode: "slerp" (keeps the latent's length) or "lerp" (a straight line).
@@ -89,13 +84,13 @@ def interpolate(generator: str = "demo", seeds: str = "1, 2, 3", frames: int = 4
 
 @common.gpu
 @common.user_errors
-def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode: Mode = "slerp",
+def scrub(generator: str = GENERATOR, seeds: str = "1, 2, 3", t: float = 0.0, mode: Mode = "slerp",
           eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
           key: str | None = None, request: gr.Request = None) -> FileData:
     """The image at position t along a keyframe walk (what the page's scrub slider shows), at 4x.
 
     Args:
-        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id USER/NAME.
         seeds: two or more keyframe seeds, e.g. "1, 2, 3".
         t: position along the whole walk, 0 (first keyframe) to 1 (last).
         mode: "slerp" or "lerp".
@@ -113,14 +108,14 @@ def scrub(generator: str = "demo", seeds: str = "1, 2, 3", t: float = 0.0, mode:
 
 @common.gpu
 @common.user_errors
-def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, direction_1: float = 0.0,
+def directions(generator: str = GENERATOR, seed: int = 0, eval_mode: bool = True, direction_1: float = 0.0,
                direction_2: float = 0.0, direction_3: float = 0.0, direction_4: float = 0.0,
                direction_5: float = 0.0, generator_file: FileData | None = None, hub_id: str | None = None,
                key: str | None = None, request: gr.Request = None) -> tuple[FileData, str]:
     """Move one latent along the generator's five principal directions (as GANSpace finds them).
 
     Args:
-        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id USER/NAME.
         seed: seed of the latent to move.
         eval_mode: use BatchNorm's running statistics.
         direction_1: amount along the first principal direction, -2 to 2 (2 moves as far as a latent is long).
@@ -142,14 +137,14 @@ def directions(generator: str = "demo", seed: int = 0, eval_mode: bool = True, d
 
 @common.gpu
 @common.user_errors
-def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: str = "7 8 9",
+def arithmetic(generator: str = GENERATOR, a: str = "1 2 3", b: str = "4 5 6", c: str = "7 8 9",
                eval_mode: bool = True, generator_file: FileData | None = None, hub_id: str | None = None,
                key: str | None = None,
                request: gr.Request = None) -> tuple[FileData, FileData, FileData, FileData]:
     """Vector arithmetic in latent space, as in the paper's Figure 7: mean(A) − mean(B) + mean(C).
 
     Args:
-        generator: "demo", "emoji", a run's name or a Hub id USER/NAME.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id USER/NAME.
         a: seeds whose latents are averaged into A, e.g. "1 2 3".
         b: seeds averaged into B (subtracted).
         c: seeds averaged into C (added).
@@ -167,7 +162,7 @@ def arithmetic(generator: str = "demo", a: str = "1 2 3", b: str = "4 5 6", c: s
 
 
 @common.user_errors
-def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale: bool = False, ngf: int = 64,
+def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, channels: Literal[1, 3] = 3, ngf: int = 64,
             ndf: int = 64, nz: int = 100,
             upsample: Literal["transposed", "resize"] = "transposed") -> tuple[str, dict]:
     """The paper's architecture table for these settings: every layer of G and D with its kernel,
@@ -176,7 +171,7 @@ def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale
     Args:
         image_size: 32, 64 or 128.
         half: halve ngf and ndf (the blog's half channels).
-        grayscale: one image channel instead of three.
+        channels: image channels, 3 (RGB) or 1 (grayscale).
         ngf: generator width (the paper: 64).
         ndf: discriminator width (the paper: 64).
         nz: latent size (the paper: 100).
@@ -185,7 +180,7 @@ def summary(image_size: Literal[32, 64, 128] = 64, half: bool = False, grayscale
     Returns:
         The table as Markdown, and as JSON ({"generator": {"layers": [...], "params": N}, "discriminator": ...}).
     """
-    t = api.summary(image_size, ngf, ndf, nz, 1 if flag(grayscale, "grayscale") else 3, half, upsample)
+    t = api.summary(image_size, ngf, ndf, nz, channels, half, upsample)
     return t.markdown, t.table
 
 
@@ -200,7 +195,7 @@ def stop(run: str | None = None, key: str | None = None, request: gr.Request = N
     Returns:
         What happened, in one sentence.
     """
-    return api.stop(common.caller(request, key), run or None).note
+    return words.stopped(api.stop(common.caller(request, key), run or None))
 
 
 @common.user_errors
@@ -217,7 +212,7 @@ def resume(run: str | None = None, epochs: int | None = None, key: str | None = 
         A note, and the run's name (pass it to /follow).
     """
     r = api.resume(common.caller(request, key), run or None, epochs if epochs not in ("", None) else None)
-    return r.note, r.run
+    return words.started(r, words.plain), r.run
 
 
 @common.user_errors
@@ -248,7 +243,7 @@ def rewind(run: str | None = None, continue_with: str | None = None, lr: float |
              if v not in (None, "")}
     r = api.rewind(common.caller(request, key), run or None, continue_with or None, given or None,
                    epochs if epochs not in ("", None) else None)
-    return r.note, r.run
+    return words.started(r, words.plain), r.run
 
 
 @common.user_errors
@@ -280,7 +275,10 @@ def follow(run: str | None = None, key: str | None = None,
     """
     # a generator: each update has the annotated shape (Gradio reads the schema from the return hint)
     for s in api.follow(common.caller(request, key), run or None):
-        yield (s.text, s.to_dict(), common.file_data(common.handout(s.grid)), common.file_data(common.handout(s.gif)))
+        record = {**s.to_dict(), "story": words.phase(s.phase),
+                  "alarms_text": words.alarms(s, words.plain, "or rewind (/rewind)" if s.rewind else "")}
+        yield (words.status_line(s.name, s.status).replace("**", ""), record,
+               common.file_data(common.handout(s.grid)), common.file_data(common.handout(s.gif)))
 
 
 @common.user_errors
@@ -298,13 +296,13 @@ def compare(runs: list[str] | None = None, replay_alarms: bool = False,
         The comparison picture (PNG), one line per run (state, first alarm), and the differing settings.
     """
     out = common.out_path("compare.png")
-    c = api.compare(common.caller(request, key), runs, out=out, replay=replay_alarms)
-    return common.file_data(c.picture), "\n".join(c.lines), dict(c.differing)
+    c = api.compare_runs(common.caller(request, key), runs, out=out, replay=replay_alarms)
+    return common.file_data(c.picture), "\n".join(words.compared(c, words.plain)), dict(c.differing)
 
 
 @common.gpu
 @common.user_errors
-def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims = 2048,
+def fid(real: str = "faces", generator: str = GENERATOR, n: int = 2048, dims: Dims = 2048,
         resize: Literal["legacy", "clean"] = "legacy",
         image_size: Literal["auto", "native", "32", "64", "128"] = "auto",
         fid_inf: bool = False, pr_features: Literal["inception", "vgg16"] = "inception",
@@ -317,8 +315,8 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
     Args:
         real: the real images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME" (a run's training
             set); real_files replace it.
-        generator: the generated side: "demo", "emoji", a run's name or a Hub id, sampled n times;
-            fake_files or generator_file replace it.
+        generator: the generated side: "faces-generator", "emoji-generator", a run's name or a Hub id,
+            sampled n times; fake_files or generator_file replace it.
         n: images to sample from the generator, 2 to 50000 (papers use 10000-50000).
         dims: Inception feature block: 2048 (the standard pool3), 768, 192 or 64.
         resize: "legacy" (bilinear, as pytorch-fid and papers) or "clean" (PIL bicubic, as clean-fid).
@@ -341,7 +339,7 @@ def fid(real: str = "faces", generator: str = "demo", n: int = 2048, dims: Dims 
     r = api.fid(common.caller(request, key), real, _gen(generator, generator_file, None),
                 real_uploads=common.uploads(real_files), generated_uploads=fake_up, n=n, dims=dims, resize=resize,
                 image_size=image_size, fid_inf=fid_inf, pr_features=pr_features, n_real=n_real, batch_size=32)
-    return r.markdown, r.report.to_dict()
+    return api.report_markdown(r.report), r.report.to_dict()
 
 
 @common.user_errors
@@ -366,15 +364,15 @@ def push(run: str | None = None, repo_id: str | None = None, private: bool = Fal
 
 @common.gpu
 @common.user_errors
-def nearest(generator: str = "demo", real: str = "faces", n: int = 64, generated_files: list[FileData] | None = None,
+def nearest(generator: str = GENERATOR, real: str = "faces", n: int = 64, generated_files: list[FileData] | None = None,
             real_files: list[FileData] | None = None, generator_file: FileData | None = None,
             key: str | None = None, request: gr.Request = None) -> tuple[FileData, str, dict]:
     """Did the generator copy its training images? Each generated image's nearest real images (a mirror
     flip and mild re-encoding do not hide a copy), likely copies flagged.
 
     Args:
-        generator: "demo", "emoji", a run's name or a Hub id, sampled n times (image i from seed i);
-            generated_files or generator_file replace it.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id, sampled n times (image i
+            from seed i); generated_files or generator_file replace it.
         real: the training images: "faces", "emoji", "celeba", "hf:OWNER/NAME" or "run:NAME"; real_files replace it.
         n: images to sample from the generator, 1 to 1024.
         generated_files: generated images or one .zip, instead of a generator.
@@ -397,7 +395,7 @@ def nearest(generator: str = "demo", real: str = "faces", n: int = 64, generated
 
 @common.gpu
 @common.user_errors
-def project(image: FileData | None = None, generator: str = "demo", steps: int = 300, restarts: int = 4,
+def project(image: FileData | None = None, generator: str = GENERATOR, steps: int = 300, restarts: int = 4,
             generator_file: FileData | None = None, key: str | None = None,
             request: gr.Request = None) -> tuple[FileData, FileData, str, list]:
     """Project your image into a generator's latent space: the latent z whose image is closest to it
@@ -405,7 +403,7 @@ def project(image: FileData | None = None, generator: str = "demo", steps: int =
 
     Args:
         image: the picture to project (any size; prepared as training prepares images).
-        generator: "demo", "emoji", a run's name or a Hub id; generator_file replaces it.
+        generator: "faces-generator", "emoji-generator", a run's name or a Hub id; generator_file replaces it.
         steps: optimiser steps, 1 to 500 on a public Space (5000 locally).
         restarts: latents optimised side by side, the best kept: 1 to 8 on a public Space (16 locally).
         generator_file: an uploaded .safetensors or .pt generator, instead of generator.
@@ -417,7 +415,7 @@ def project(image: FileData | None = None, generator: str = "demo", steps: int =
     """
     up = common.upload(image)
     if up is None:
-        raise ConfigError("image: upload the picture to project")
+        raise api.UserError("{image}: upload the picture to project", settings=("image",))
     r = api.project(common.caller(request, key), _gen(generator, generator_file, None), up, steps=steps,
                     restarts=restarts)
     return (common.file_data(common.png(r.target, "target.png")),

@@ -10,9 +10,8 @@ from pathlib import Path
 import gradio as gr
 
 from .. import api
-from ..errors import WeightsUnavailable
-from . import common
-from .generate_tab import checkpoint, generator_choices, refresh_generators
+from . import common, words
+from .generate_tab import DEFAULT, checkpoint, generator_choices, refresh_generators
 
 REAL = [("Bundled faces dataset", "faces"), ("Bundled emoji dataset", "emoji"), ("Training set of a run", "run"),
         ("Uploaded images or zip", "upload"), ("Saved statistics (.npz)", "npz")]
@@ -38,17 +37,19 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
     real, real_up = real_kind, []
     if real_kind == "run":
         if not real_run:
-            raise gr.Error("pick the run whose training set is the real side")
+            raise common.Refused("pick the run whose training set is the real side")
         real = f"run:{real_run}"
     elif real_kind == "upload":
         real_up = common.uploads(real_files)
+        if not real_up:
+            raise common.Refused("upload real images (or one .zip) for the real side")
     elif real_kind == "npz":
         real_up = common.uploads(real_npz)
         if not real_up:
-            raise gr.Error("upload a .npz with mu and sigma")
+            raise common.Refused("upload a .npz with mu and sigma")
     fake_up = common.uploads(fake_files) if fake_kind == "upload" else []
     if fake_kind == "upload" and not fake_up:
-        raise gr.Error("upload generated images (or one .zip) for this side")
+        raise common.Refused("upload generated images (or one .zip) for this side")
     who, gen = common.caller(request, key), checkpoint(choice, gen_upload, gen_hub)
 
     def call(should_stop, on_step):
@@ -58,13 +59,14 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
 
     try:
         r = yield from common.cancellable(call, progress, outputs=5)
-    except WeightsUnavailable as e:
-        yield f"### Weights are missing\n{e}", None, None, None, None
+    except api.WeightsUnavailable as e:
+        yield f"### Weights are missing\n{common.refusal(e, words.label)}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     pics = {label: common.png(im, f"{label}.png") for im, label in r.previews}
+    markdown = api.report_markdown(r.report)
     files = [common.text_file(json.dumps(r.report.to_dict(), indent=2), "fid_report.json"),
-             common.text_file(r.markdown, "fid_report.md")]
-    yield r.markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
+             common.text_file(markdown, "fid_report.md")]
+    yield markdown, r.report.to_dict(), pics.get("real"), pics.get("generated"), files
 
 
 @common.gpu
@@ -72,23 +74,18 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
 def copies(real_kind, real_files, real_run, fake_kind, choice, gen_upload, gen_hub, n, fake_files, key,
            request: gr.Request, progress=gr.Progress()):
     if real_kind == "npz":
-        raise gr.Error("the copy check needs real images, not statistics: pick the bundled sets, a run's "
-                       "training set or uploaded images")
+        raise common.Refused("the copy check needs real images, not statistics: pick the bundled sets, a run's "
+                             "training set or uploaded images")
     real = f"run:{real_run}" if real_kind == "run" else real_kind
     if real_kind == "run" and not real_run:
-        raise gr.Error("pick the run whose training set is the real side")
-    progress(0.1, desc="describing the real and the generated images")
+        raise common.Refused("pick the run whose training set is the real side")
     fake_up = common.uploads(fake_files) if fake_kind == "upload" else []
+    progress(0.1, desc="describing the real and the generated images")
     r = api.nearest(common.caller(request, key), None if fake_up else checkpoint(choice, gen_upload, gen_hub),
                     None if real_kind == "upload" else real, generated_uploads=fake_up,
                     real_uploads=common.uploads(real_files) if real_kind == "upload" else [],
-                    n=min(int(n or 64), 256) if fake_kind == "generator" else 256)
-    c = r.calibration
-    words = (f"**{r.copies} of {r.n}** generated images look like copies of {r.real} ({r.n_real:,} images): each is "
-             f"nearer to a real image than **{r.threshold:.3f}**, the distance below which only 1% of the real "
-             f"images have their own nearest neighbour (median {c['median_distance']:.3f}). Distances are between "
-             "8×8 colour thumbnails, the nearer of an image and its mirror; the most suspicious samples come first.")
-    return common.png(r.picture, "nearest.png"), words
+                    n=n if fake_kind == "generator" else 1024)  # n: the use case refuses outside 1 to 1024
+    return common.png(r.picture, "nearest.png"), words.copies(r)
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -102,15 +99,15 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
                                  visible=False)
             real_run = gr.Dropdown([], label="Run", visible=False)
             real_npz = gr.File(label="Statistics (.npz)", file_types=[".npz"], visible=False)
-            n_real = gr.Number(0, precision=0, minimum=0, label="Real images to read (0: all)",
+            n_real = gr.Number(0, precision=0, label="Real images to read (0: all)",
                                info="a quick look at a big set; the bundled sets' statistics ship with the app")
         with gr.Column():
             gr.Markdown("### Generated images")
             fake_kind = gr.Radio(FAKE, value="generator", label="Source")
-            gen_choice = gr.Dropdown(generator_choices(), value="demo", label="Generator")
+            gen_choice = gr.Dropdown(generator_choices(), value=DEFAULT, label="Generator")
             gen_upload = gr.File(label="Generator file", file_types=[".safetensors", ".pt"], visible=False)
             gen_hub = gr.Textbox(label="Hub id (USER/NAME)", visible=False)
-            n = gr.Number(2048, precision=0, minimum=2, maximum=50_000, label="N generated (2 to 50000)")
+            n = gr.Number(2048, precision=0, label=f"N generated (2 to {api.MAX_FID_N}; the copy check: up to 1024)")
             fake_files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
                                  visible=False)
     with gr.Row():

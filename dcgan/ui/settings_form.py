@@ -3,8 +3,9 @@
 Each field's type, default, choices, help and metadata decide its widget (a number, a checkbox, a
 dropdown of its choices, checkboxes for the words of a comma list, a text box) and its API
 parameter (name = the CLI flag's name, type hint with `Literal` choices, docstring line = the
-help). Common fields go on top, the rest under "All settings"; fields that name server paths are
-left out in public mode. Adding a field to TrainConfig adds it here with no other edit.
+help, label from the field's metadata). The settings most people change (TOP) go on top, the
+rest under "All settings"; fields that name server paths are left out in public mode. Adding a
+field to TrainConfig adds it here with no other edit.
 """
 from __future__ import annotations
 
@@ -14,26 +15,28 @@ from dataclasses import fields
 
 import gradio as gr
 
-from ..config import TrainConfig, base_type, flag_of
+from ..config import TrainConfig, base_type, label_of
+
+# the settings on top of the form, in rows of two; every other one is under "All settings"
+TOP = ("epochs", "batch_size", "image_size", "max_images", "flip", "augment", "seed", "precision")
 
 
 def param_name(f) -> str:
-    """The field's name in the API: the CLI flag's words (`channels` for nc), else the field's name."""
-    return flag_of(f)[2:].replace("-", "_")
+    """The field's name in the API: the setting's one name (config.py)."""
+    return f.name
 
 
 def shown_fields(cls=TrainConfig, public: bool = False, skip=("data",)) -> list:
     return [f for f in fields(cls) if f.name not in skip and not (public and f.metadata["server_path"])]
 
 
-def _label(f) -> str:
-    return param_name(f).replace("_", " ").capitalize()
-
-
-def widget(cls, f):
-    """The component for one field, with its default and help."""
-    base, default, m = base_type(cls, f), f.default, f.metadata
-    label, info = _label(f), m["help"]
+def widget(cls, f, default=None):
+    """The component for one field, with its default (or `default`) and help. Numbers carry no
+    minimum or maximum: the use case checks them and says so in one line (a widget's own range
+    check would refuse without saying what was wrong, and mark every output with an error)."""
+    base, m = base_type(cls, f), f.metadata
+    default = f.default if default is None else default
+    label, info = label_of(f), m["help"]
     if base is bool:
         return gr.Checkbox(default, label=label, info=info)
     if m["choices"]:
@@ -42,26 +45,29 @@ def widget(cls, f):
         picked = [p for p in str(default).split(",") if p in m["parts"]]
         return gr.CheckboxGroup(list(m["parts"]), value=picked, label=label, info=info)
     if base in (int, float):
-        return gr.Number(default, label=label + (" (empty: not set)" if default is None else ""), info=info,
-                         precision=0 if base is int else None)
+        # an optional count (max_images) shows 0 for "not set": the label says so
+        return gr.Number(0 if default is None else default, label=label + (" (0: all)" if default is None else ""),
+                         info=info, precision=0 if base is int else None)
     return gr.Textbox("" if default is None else str(default), label=label, info=info)
 
 
-def build(cls=TrainConfig, public: bool = False) -> dict:
-    """{field name: component}: the common fields in rows, every other one in an accordion."""
+def build(cls=TrainConfig, public: bool = False, widths: int | None = None) -> dict:
+    """{field name: component}: the TOP fields in rows, every other one in an accordion. widths:
+    the G and D widths the form opens with (the "Half channels" box's), else the defaults."""
     shown = shown_fields(cls, public)
+    start = {"ngf": widths, "ndf": widths} if widths else {}
     out = {}
-    common = [f for f in shown if f.metadata["common"]]
-    for i in range(0, len(common), 2):
+    top = sorted((f for f in shown if f.name in TOP), key=lambda f: TOP.index(f.name))
+    for i in range(0, len(top), 2):
         with gr.Row():
-            for f in common[i:i + 2]:
-                out[f.name] = widget(cls, f)
+            for f in top[i:i + 2]:
+                out[f.name] = widget(cls, f, start.get(f.name))
     with gr.Accordion("All settings (the paper's defaults)", open=False):
-        rest = [f for f in shown if not f.metadata["common"]]
+        rest = [f for f in shown if f.name not in TOP]
         for i in range(0, len(rest), 2):
             with gr.Row():
                 for f in rest[i:i + 2]:
-                    out[f.name] = widget(cls, f)
+                    out[f.name] = widget(cls, f, start.get(f.name))
     return out
 
 
@@ -82,12 +88,19 @@ def values(cls, names: list[str], raw: tuple) -> dict:
 def from_config(cfg: dict, names: list[str], cls=TrainConfig) -> list:
     """A run's recorded settings -> widget values (in `names` order), for a form that follows a run."""
     by = {f.name: f for f in fields(cls)}
+    try:
+        cfg = {**cfg, **cls.from_dict(cfg).to_dict()}  # older configs' names (nc) read as today's
+    except Exception:  # noqa: BLE001 - a config this release cannot read: show what it says
+        pass
     out = []
     for name in names:
-        v = cfg.get(name, by[name].default)
-        if by[name].metadata["parts"]:
-            v = [p for p in str(v or "").split(",") if p in by[name].metadata["parts"]]
-        out.append("" if v is None and base_type(cls, by[name]) is str else v)
+        f = by[name]
+        v = cfg.get(name, f.default)
+        if f.metadata["parts"]:
+            v = [p for p in str(v or "").split(",") if p in f.metadata["parts"]]
+        elif v is None:
+            v = "" if base_type(cls, f) is str else 0
+        out.append(v)
     return out
 
 

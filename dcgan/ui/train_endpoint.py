@@ -2,8 +2,8 @@
 
 The endpoint's signature, type hints (choices as `Literal`) and docstring are built from the fields
 (settings_form.api_parameters / api_doc), so a new setting is a new parameter with no edit here.
-Parameter names are the CLI's (`channels` for nc); `files` takes uploaded images or one zip (then
-`data` is ignored) and `half` halves both widths, as `--half` does.
+Parameter names are the settings' own names (the CLI's flags without dashes); `files` takes
+uploaded images or one zip (then `data` is ignored) and `half` halves both widths.
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from .. import api
-from ..api.checks import flag
 from ..config import TrainConfig
-from . import common, settings_form
+from . import common, settings_form, words
 
 
 def make(cls=TrainConfig):
@@ -39,8 +38,8 @@ def make(cls=TrainConfig):
             key = common.new_key()  # a first run: the visitor's key, returned to keep
         caller = common.caller(request, key)
         ups, half = common.uploads(kw.pop("files")), kw.pop("half")
-        started = api.train(caller, settings_form.field_values(cls, kw), uploads=ups, half=flag(half, "half"))
-        return started.note, started.run, (key or "") if common.public_mode() else ""
+        started = api.train(caller, settings_form.field_values(cls, kw), uploads=ups, half=half)
+        return words.started(started, words.plain), started.run, (key or "") if common.public_mode() else ""
 
     train.__signature__ = sig
     train.__annotations__ = {p.name: p.annotation for p in params} | {"return": tuple[str, str, str]}

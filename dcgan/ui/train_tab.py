@@ -1,26 +1,29 @@
-"""Train tab (page only): the form built from TrainConfig, Start / Stop / Resume, the live run, the
-runs compared, the architecture table.
+"""Train tab (page only): the form built from TrainConfig, Start / Stop / Resume, the training slot,
+the live run, the runs compared, the architecture table.
 
 Every event here is private and calls the same use cases as the public API (dcgan.api); the
-form's widgets come from settings_form, so a new setting appears here with no edit. The run
-picker and the form follow the caller's runs: on page load, on focus, after Start.
+form's widgets come from settings_form, so a new setting appears here with no edit. Start, Resume,
+Rewind and picking a run each stream the run into the live panel in one event, so a refusal is one
+toast and leaves every output as it was; a new stream cancels the one before. What the form shows
+is what trains: "Half channels" halves the widths in the form itself.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import gradio as gr
 import torch
 
 from .. import api
-from ..api.limits import Limits
-from ..api.training import EXAMPLE
 from ..config import TrainConfig
-from . import common, compare_view, live, settings_form
+from . import common, compare_view, settings_form, words
+from .live import EMPTY, Panel, claim, stream
 
 DATA_CHOICES = [("Bundled faces (10,000 cartoon faces)", "faces"), ("Bundled emoji (1,401)", "emoji"),
                 ("Uploaded images or zip", "upload"), ("Hugging Face dataset (hf:OWNER/NAME)", "hf"),
                 ("CelebA (local, torchvision or Hub copy)", "celeba")]
+HALF = 32  # the widths the "Half channels" box sets: the paper's 64 halved
 
 
 def hardware_note() -> str:
@@ -32,10 +35,27 @@ def hardware_note() -> str:
         if os.environ.get("SPACES_ZERO_GPU"):
             where += "; on ZeroGPU the training worker gets no GPU (one is lent only inside a request)"
     note = f"Runs train in a background worker on {where}. One training at a time."
-    return note + (" " + Limits.from_env().text() if common.public_mode() else "")
+    return note + (" " + words.limits(api.limits()) if common.public_mode() else "")
 
 
-def start_event(form: dict, data, files, hub_dataset, half, key):
+def slot_line(key: str | None, request: gr.Request) -> str:
+    """The training slot as this visitor may know it (refreshed every few seconds)."""
+    return words.slot(api.slot(common.caller(request, key)), common.public_mode())
+
+
+def _followed(caller, run: str, before: int, superseded, note_for=None):
+    """Yield the panel after `before` outputs left as they are, while the run changes; note_for(s),
+    when given, rewrites the first of those (the note) whenever the run's state moves on."""
+    last_state = None
+    for s, values in stream(caller, run, superseded):
+        head = tuple(gr.skip() for _ in range(before))
+        if note_for is not None and s.state != last_state:
+            head = (note_for(s),) + head[1:]
+        last_state = s.state
+        yield head + values
+
+
+def start_event(form: dict, data, files, hub_dataset, key):
     """The Start button's function: Gradio hands it {component: value} of every input."""
 
     @common.page_event
@@ -44,58 +64,78 @@ def start_event(form: dict, data, files, hub_dataset, half, key):
         choice = values[data]
         if choice == "hf":
             name = str(values[hub_dataset] or "").strip()
+            if not name:
+                raise common.Refused("type the Hub dataset's name, OWNER/NAME")
             settings["data"] = name if name.startswith("hf:") else f"hf:{name}"
         elif choice != "upload":
             settings["data"] = choice
         ups = common.uploads(values[files]) if choice == "upload" else []
         if choice == "upload" and not ups:
-            raise gr.Error("upload some images (or one .zip) first")
+            raise common.Refused("upload some images (or one .zip) first")
         visitor = values[key] or (common.new_key() if common.public_mode() else "")
-        started = api.train(common.caller(request, visitor), settings, uploads=ups, half=bool(values[half]),
+        caller = common.caller(request, visitor)
+        started = api.train(caller, settings, uploads=ups,
                             progress=lambda done, total: progress(done / max(total, 1),
                                                                   desc=f"decoding images {done}/{total}"))
-        return started.note, gr.update(choices=common.run_names(request, visitor), value=started.run), visitor
+        note = words.started(started)
+        yield (note, gr.update(choices=common.run_names(request, visitor), value=started.run), visitor) \
+            + tuple(gr.skip() for _ in EMPTY)
+        # the note follows the run out of the queue: no stale place in line once it trains
+        yield from _followed(caller, started.run, 3, claim(request), lambda s: note if s.state == "queued" else
+                             words.started(replace(started, queued=0, wait_s=None)))
 
     return start
 
 
 @common.page_event
 def stop(run: str | None, key: str | None, request: gr.Request) -> str:
-    return api.stop(common.caller(request, key)).note
+    return words.stopped(api.stop(common.caller(request, key), run or None))
+
+
+def _continued(result, caller, request, key):
+    """After Resume or Rewind: the note and the run picker, then the run streamed into the panel."""
+    note = words.started(result)
+    yield (note, gr.update(choices=common.run_names(request, key), value=result.run)) + tuple(
+        gr.skip() for _ in EMPTY)
+    yield from _followed(caller, result.run, 2, claim(request), lambda s: note if s.state == "queued" else
+                         words.started(replace(result, queued=0, wait_s=None)))
 
 
 @common.page_event
 def resume(run: str | None, epochs, key: str | None, request: gr.Request):
-    r = api.resume(common.caller(request, key), run or None, epochs)
-    return r.note, gr.update(value=r.run)
+    caller = common.caller(request, key)
+    yield from _continued(api.resume(caller, run or None, epochs), caller, request, key)
 
 
 @common.page_event
 def rewind(run: str | None, continue_with: str | None, key: str | None, request: gr.Request):
-    r = api.rewind(common.caller(request, key), run or None, continue_with or None)
-    return r.note, gr.update(value=r.run)
+    caller = common.caller(request, key)
+    yield from _continued(api.rewind(caller, run or None, continue_with or None), caller, request, key)
 
 
-@common.page_event
-def copies(run: str | None, key: str | None, request: gr.Request):
-    """The run's generator against its own training images: likely copies, nearest neighbours."""
-    if not run:
-        raise gr.Error("pick a run first")
-    r = api.nearest(common.caller(request, key), run, f"run:{run}", n=64)
-    words = (f"**{r.copies} of {r.n}** samples of {r.generated} look like copies of its {r.n_real:,} training images "
-             f"(nearer to one than {r.threshold:.3f}, which only 1% of the training images are to their own "
-             "nearest neighbour); the most suspicious first.")
-    return common.png(r.picture, "nearest.png"), words
+def show_run_event(form: dict, half, data, hub_dataset):
+    names = list(form)
 
+    @common.page_event
+    def show_run(run: str | None, key: str | None, request: gr.Request):
+        """The picked run (the newest, else the example) streamed into the panel; the form shows its
+        settings (an example run leaves the form at the paper's defaults)."""
+        caller = common.caller(request, key)
+        first = api.snapshot(caller, run or None)  # refused here, once, before any output changes
+        if first is None:
+            yield EMPTY + tuple(gr.skip() for _ in range(len(names) + 3))
+            return
+        if first.config and not first.example:
+            cfg = first.config
+            form_values = settings_form.from_config(cfg, names) + [
+                cfg.get("ngf") == cfg.get("ndf") == HALF, *_data_choice(str(cfg.get("data", "")))]
+        else:
+            form_values = [gr.skip() for _ in range(len(names) + 3)]
+        rest = tuple(gr.skip() for _ in form_values)
+        for i, (s, values) in enumerate(stream(caller, first.name, claim(request))):
+            yield values + (tuple(form_values) if i == 0 else rest)
 
-@common.page_event
-def form_for(run: str | None, names: list[str], key: str | None, request: gr.Request) -> list:
-    """The form's values of the followed run, "half channels" off (the run's widths are in the form
-    already) and its data source picked; an example run leaves the form at the paper's defaults."""
-    s = api.snapshot(common.caller(request, key), run or None)
-    if s is None or not s.config or s.example:
-        return [gr.update() for _ in names] + [gr.update()] * 3
-    return settings_form.from_config(s.config, names) + [False, *_data_choice(str(s.config.get("data", "")))]
+    return show_run
 
 
 def _data_choice(data: str) -> list:
@@ -108,6 +148,15 @@ def _data_choice(data: str) -> list:
 
 
 @common.page_event
+def copies(run: str | None, key: str | None, request: gr.Request):
+    """The run's generator against its own training images: likely copies, nearest neighbours."""
+    if not run:
+        raise common.Refused("pick a run first")
+    r = api.nearest(common.caller(request, key), run, f"run:{run}", n=64)
+    return common.png(r.picture, "nearest.png"), words.copies(r, "its training images")
+
+
+@common.page_event
 def push(run: str | None, repo_id: str, private: bool, key: str | None, request: gr.Request,
          oauth_token: gr.OAuthToken | None = None) -> str:
     p = api.push(common.caller(request, key), run or "", repo_id, private,
@@ -116,13 +165,23 @@ def push(run: str | None, repo_id: str, private: bool, key: str | None, request:
 
 
 @common.page_event
-def architecture(size, half, grayscale, upsample="transposed") -> str:
-    return api.summary(size, 64, 64, 100, 1 if grayscale else 3, half, upsample).markdown
+def architecture(size, ngf, ndf, nz, channels, upsample="transposed") -> str:
+    """The paper's table for the form's settings, exactly as a run started now would be built."""
+    return api.summary(size, ngf, ndf, nz, channels, False, upsample).markdown
 
 
-def _rewind_label(run: str | None, words: str | None, key: str | None, request: gr.Request):
+@common.page_event
+def halve(half: bool, ngf, ndf):
+    """Half channels ticked: the widths in the form halved (unticked: doubled back), so the form
+    always shows what will train."""
+    if half:
+        return max(1, int(ngf or 64) // 2), max(1, int(ndf or 64) // 2)
+    return int(ngf or HALF) * 2, int(ndf or HALF) * 2
+
+
+def _rewind_label(run: str | None, choice: str | None, key: str | None, request: gr.Request):
     s = api.snapshot(common.caller(request, key), run or None)
-    return gr.update(value=s.rewind.label(words)) if s is not None and s.rewind else gr.update()
+    return gr.update(value=words.rewind_label(s.rewind, choice)) if s is not None and s.rewind else gr.update()
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -134,17 +193,18 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
 
 def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
     public = common.public_mode()
-    with gr.Row():
+    with gr.Row(elem_id="train-row"):
         with gr.Column(scale=1, min_width=320):
             data = gr.Radio(DATA_CHOICES, value="faces", label="Data")
             files = gr.File(label="Images or one .zip", file_count="multiple", file_types=["image", ".zip"],
                             visible=False)
             hub_dataset = gr.Textbox(label="Hub dataset (OWNER/NAME)", placeholder="nielsr/CelebA-faces",
                                      visible=False)
-            half = gr.Checkbox(True, label="Half channels", info="ngf and ndf halved (32 with the paper's 64): "
+            half = gr.Checkbox(True, label="Half channels", info=f"G and D widths at {HALF} (the paper's 64 halved): "
                                "faster, and less prone to mode collapse on small data")
-            form = settings_form.build(TrainConfig, public=public)
+            form = settings_form.build(TrainConfig, public=public, widths=HALF)
             gr.Markdown(hardware_note())
+            slot = gr.Markdown()
             with gr.Row():
                 start_btn = gr.Button("Start", variant="primary")
                 stop_btn = gr.Button("Stop", variant="stop")
@@ -164,47 +224,48 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 private = gr.Checkbox(False, label="Private")
                 push_btn = gr.Button("Push generator, samples, GIF and model card")
                 pushed = gr.Markdown()
-        with gr.Column(scale=2):
-            outs = live.panel()
+        with gr.Column(scale=2, elem_id="run-view"):
+            panel = Panel()
             with gr.Accordion("Did it copy its training images? (after the first epoch)", open=False):
                 copies_btn = gr.Button("Find the nearest training images of 64 samples")
                 copies_md = gr.Markdown()
                 copies_img = gr.Image(label="Samples (left) beside their nearest training images", type="filepath",
                                       format="png")
     with gr.Accordion("Architecture: the paper's table for these settings", open=False):
-        arch = gr.Markdown(architecture(64, True, False))
-    names = list(form)
+        arch = gr.Markdown(api.summary(64, HALF, HALF).markdown)
     widgets = list(form.values())
-    names_state = gr.State(names)
+    outs = panel.outputs
     data.change(lambda c: (gr.update(visible=c == "upload"), gr.update(visible=c == "hf")), data,
                 [files, hub_dataset], api_visibility="private")
-    size, nc, up = form["image_size"], form["nc"], form["upsample"]
-    for w in (size, half, nc, up):
-        w.change(lambda s, h, c, u: architecture(s, h, c == 1, u), [size, half, nc, up], arch,
-                 api_visibility="private")
-    (start_btn.click(start_event(form, data, files, hub_dataset, half, key),
-                     {data, files, hub_dataset, half, key, *widgets}, [note, run_name, key], api_visibility="private")
-     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
+    shape = [form["image_size"], form["ngf"], form["ndf"], form["nz"], form["channels"], form["upsample"]]
+    for w in shape:
+        w.change(architecture, shape, arch, api_visibility="private")
+    half.input(halve, [half, form["ngf"], form["ndf"]], [form["ngf"], form["ndf"]], api_visibility="private")
+
+    show = show_run_event(form, half, data, hub_dataset)
+    run_outs = outs + widgets + [half, data, hub_dataset]
+    # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
+    # the example of a healthy run when there is none yet, and shows its settings in the form.
+    # Every stream into the panel claims it (live.claim): the one before ends, so two never race.
+    demo.load(slot_line, key, slot, api_visibility="private")
+    streaming = dict(concurrency_limit=None, trigger_mode="multiple", api_visibility="private")
+    (demo.load(on_load, key, run_name, api_visibility="private")
+     .then(show, [run_name, key], run_outs, **streaming))
+    start_btn.click(start_event(form, data, files, hub_dataset, key), {data, files, hub_dataset, key, *widgets},
+                    [note, run_name, key, *outs], **streaming)
+    resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name, *outs], **streaming)
+    panel.rewind_btn.click(rewind, [run_name, panel.rewind_with, key], [note, run_name, *outs], **streaming)
+    run_name.input(show, [run_name, key], run_outs, **streaming)
     stop_btn.click(stop, [run_name, key], note, api_visibility="private")
-    (resume_btn.click(resume, [run_name, form["epochs"], key], [note, run_name], api_visibility="private")
-     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
     push_btn.click(push, [run_name, repo_id, private, key], pushed, api_visibility="private")
     copies_btn.click(copies, [run_name, key], [copies_img, copies_md], api_visibility="private")
-    rewind_with, rewind_btn = outs[-2], outs[-1]
-    rewind_with.input(_rewind_label, [run_name, rewind_with, key], rewind_btn, api_visibility="private")
-    (rewind_btn.click(rewind, [run_name, rewind_with, key], [note, run_name], api_visibility="private")
-     .success(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
+    panel.rewind_with.input(_rewind_label, [run_name, panel.rewind_with, key], panel.rewind_btn,
+                            api_visibility="private")
     run_name.focus(common.refresh_runs, key, run_name, api_visibility="private")
-    (run_name.input(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private")
-     .then(form_for, [run_name, names_state, key], widgets + [half, data, hub_dataset], api_visibility="private"))
+    gr.Timer(5).tick(slot_line, key, slot, show_progress="hidden", api_visibility="private")
 
-    def on_load(key, request: gr.Request):
-        runs = api.runs(common.caller(request, key))
-        own = [r.name for r in runs if r.state != "example"]
-        return gr.update(choices=[r.name for r in runs], value=own[0] if own else EXAMPLE)
 
-    # a page (re)load lists the caller's runs, follows the newest (re-attaching to a running one), or
-    # the example of a healthy run when there is none yet, and shows its settings in the form
-    (demo.load(on_load, key, run_name, api_visibility="private")
-     .then(form_for, [run_name, names_state, key], widgets + [half, data, hub_dataset], api_visibility="private")
-     .then(live.follow, [run_name, key], outs, concurrency_limit=None, api_visibility="private"))
+def on_load(key, request: gr.Request):
+    runs = api.runs(common.caller(request, key))
+    own = [r.name for r in runs if r.state != "example"]
+    return gr.update(choices=[r.name for r in runs], value=own[0] if own else api.EXAMPLE)

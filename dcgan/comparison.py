@@ -1,11 +1,13 @@
-"""Runs side by side: their curves overlaid on one step axis, their newest grids, the settings
-that differ and the alarms where they fired (the blog's collapsed-vs-fixed experiment).
+"""Comparing runs: their curves overlaid on one step axis, their newest grids, the settings that
+differ and the alarms where they fired (the blog's collapsed-vs-fixed experiment). "Compare" in
+this project means this, runs side by side; two image sets are *measured* (metrics.measure).
 
 `load(paths)` reads run directories into `RunView`s (metrics.jsonl, config.json, newest grid,
-GIF); `differing(views)` lists the settings that differ; `figure(views)` draws losses, D's outputs,
-sample diversity and FID per run with matplotlib's object API (no pyplot state, so the app can
-draw from many threads), alarms as markers; `save(views, out)` writes it as a PNG. The CLI's
-`compare` verb and the app's Compare view both use this module.
+GIF, the branches a rewind left); `differing(views)` lists the settings that differ;
+`figure(views)` draws losses, D's outputs, sample diversity and FID per run with matplotlib's
+object API (no pyplot state, so the app can draw from many threads), alarms as markers;
+`save(views, out)` writes it as a PNG. The `compare` verb, the `/compare` endpoint and the app's
+Compare view all use this module through api.compare_runs.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from .runs import RunDir
 
 # run bookkeeping, not settings: never reported as "differing"
 BOOKKEEPING = {"data_fingerprint", "device_used", "world_size", "steps_per_epoch", "log_every", "ckpt_every_s",
-               "device", "fid_weights", "compile", "track"}
+               "device", "fid_weights", "compile", "track", "rewinds", "changes", "compile_failed"}
 PANELS = ("losses", "d_outputs", "diversity", "checkerboard", "fid")
 
 
@@ -31,10 +33,13 @@ class Branch:
     epochs: list[dict] = field(default_factory=list)
     grid: Path | None = None  # its newest grid, as it was abandoned
 
-    def describe(self) -> str:
-        changed = ", ".join(f"{k} {v}" for k, v in self.info.get("changed", {}).items()) or "no setting changed"
-        return (f"rewound at epoch {self.info.get('at_epoch')} to epoch {self.info.get('from_epoch')} "
-                f"({self.info.get('source', 'healthy')}.pt) with {changed}")
+    def to_dict(self) -> dict:
+        """The branch as data: where it forked and ended, what changed, the alarms it had."""
+        reached = self.epochs[-1]["epoch"] if self.epochs else self.info.get("at_epoch")
+        alarms = sorted({a["kind"] for e in self.epochs for a in e.get("alarms", [])})
+        return {"from_epoch": self.info.get("from_epoch"), "at_epoch": self.info.get("at_epoch"),
+                "source": self.info.get("source", "healthy"), "changed": dict(self.info.get("changed", {})),
+                "reached": reached, "alarms": alarms}
 
 
 @dataclass
@@ -92,6 +97,8 @@ def load(paths, replay: bool = False) -> list[RunView]:
 
             raise UserError(f"{Path(p).name} is not a run directory (no config.json)")
         recs, config = run.read_metrics(), run.read_config()
+        if "nc" in config and "channels" not in config:  # configs written before the setting was renamed
+            config = {**{k: v for k, v in config.items() if k != "nc"}, "channels": config["nc"]}
         if replay:
             now = {e["epoch"]: e["alarms"] for e in monitor.replay(recs, config)}
             recs = [{**r, "alarms": now.get(r["epoch"], [])} if r.get("kind") == "epoch" else r for r in recs]
