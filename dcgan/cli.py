@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import ConfigError, UserError
 
-FLAGS = {"start_from": "--from", "a": "A", "b": "B"}  # settings whose flag is not their name with dashes
+FLAGS = {"start_from": "--from", "a": "A", "b": "B", "runs": "RUNS"}  # not a flag named like the setting
 
 
 def flag(setting: str) -> str:

@@ -15,6 +15,7 @@ import io
 import itertools
 import os
 import queue
+import re
 import statistics
 import threading
 import time
@@ -52,7 +53,7 @@ class DataReport:
     modes: dict = field(default_factory=dict)  # PIL mode -> count (RGBA, I;16, ... matter to FID)
 
     def summary(self, first: int = 5) -> str:
-        s = f"{self.n_images} images from {self.source}"
+        s = f"{self.n_images} image{'s' if self.n_images != 1 else ''} from {self.source}"
         if self.skipped:
             names = ", ".join(f"{n} ({r})" for n, r in self.skipped[:first])
             more = f" and {len(self.skipped) - first} more" if len(self.skipped) > first else ""
@@ -162,7 +163,7 @@ def decode(source: Source, size: int | None, channels: int = 3, max_images: int 
         try:
             return (name, *decode_one(load(), size, channels, plain), None)
         except Exception as e:  # noqa: BLE001 - any unreadable file is skipped and reported
-            return name, None, None, f"{type(e).__name__}: {str(e)[:80]}"
+            return name, None, None, why(e, name)
 
     def serially(items):
         return [one(x) for x in items]
@@ -235,6 +236,17 @@ def prefetch(items: Iterable, depth: int = 2) -> Iterator:
                 q.get_nowait()
             except queue.Empty:
                 t.join(timeout=0.1)
+
+
+_INNARDS = re.compile(r"<_io\.\w+ object at 0x[0-9a-fA-F]+>|'(?:/|[A-Za-z]:[\\/])[^']*'|\"(?:/|[A-Za-z]:[\\/])[^\"]*\"")
+
+
+def why(e: Exception, name: str) -> str:
+    """Why an image could not be read, in one short phrase that names the file by its own name:
+    never a server path or a Python object (PIL quotes the file it was given, or its BytesIO)."""
+    text = " ".join(_INNARDS.sub(repr(PurePosixPath(name.replace("\\", "/")).name), str(e)).split())
+    text = text if len(text) <= 120 else text[:117] + "..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _take(items: Iterable[Item], n: int) -> Iterator[Item]:

@@ -265,5 +265,5 @@ def load_stats(path: str | os.PathLike, dims: int | None = None) -> dict:
         raise StatsError(f"{name}: mu {mu.shape} and sigma {sigma.shape} do not fit together")
     if dims is not None and mu.shape[0] != dims:
         raise StatsError(f"{name} holds {mu.shape[0]}-d statistics but {dims}-d features were asked for "
-                         f"(use --dims {mu.shape[0]})")
+                         f"(use {{dims}} {mu.shape[0]})", settings=("dims",))
     return data

@@ -155,13 +155,16 @@ def load_generator(spec: str | os.PathLike, device: str | torch.device = "cpu") 
 def _from_hub(repo_id: str) -> Generator:
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 
-    try:
-        return Generator.from_pretrained(repo_id)
+    from .hubdata import hub_reachable
+
+    try:  # an unreachable Hub: the local cache only, answered in seconds rather than after 5 retries
+        return Generator.from_pretrained(repo_id, local_files_only=not hub_reachable())
     except RepositoryNotFoundError:
         raise CheckpointError(f"no model {repo_id} on the Hugging Face Hub (or it is private: set HF_TOKEN)") from None
     except LocalEntryNotFoundError:
         raise CheckpointError(f"cannot reach the Hugging Face Hub for {repo_id} and it is not in the local "
-                              "cache; download it elsewhere with `huggingface-cli download` or pass a folder") from None
+                              f"cache; download it where there is a network (`hf download {repo_id}`) and give "
+                              "its folder") from None
     except (HfHubHTTPError, OSError) as e:
         raise CheckpointError(f"could not load {repo_id} from the Hub: {str(e).splitlines()[0][:160]}") from None
 

@@ -30,6 +30,24 @@ def repo_of(spec: str) -> str:
     return repo
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hub answers at all (one TCP connection, a few seconds at most): huggingface_hub
+    itself retries an unreachable host five times with back-off, about 25 s before its message.
+    HF_HUB_OFFLINE=1 counts as unreachable; so does a machine with no route or name service."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
 def snapshot(repo_id: str) -> Path:
     """The dataset's files in the local Hub cache, downloaded first when the Hub is reachable."""
     from huggingface_hub import snapshot_download
@@ -37,7 +55,8 @@ def snapshot(repo_id: str) -> Path:
                                         RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
-        return Path(snapshot_download(repo_id, repo_type="dataset", allow_patterns=PATTERNS))
+        return Path(snapshot_download(repo_id, repo_type="dataset", allow_patterns=PATTERNS,
+                                      local_files_only=not hub_reachable()))
     except GatedRepoError:
         raise DataError(f"hf:{repo_id} is gated: accept its terms on the Hub and set HF_TOKEN") from None
     except (RepositoryNotFoundError, RevisionNotFoundError):

@@ -104,9 +104,10 @@ class Trainer:
         images, report = datamod.load(cfg.data, cfg.image_size, data_root=cfg.data_root, max_images=cfg.max_images,
                                       channels=cfg.channels, progress=self.data_progress)
         if len(images) < 2:
-            raise DataError(f"{report.source} has {len(images)} usable image; training needs at least 2 "
-                            f"(a batch of one cannot be normalised, nor its variety measured)"
-                            + (f"; {report.summary()}" if report.skipped else ""))
+            raise DataError(f"{report.source} has {len(images)} usable image{'s' if len(images) != 1 else ''}; "
+                            "training needs at least 2 (a batch of one cannot be normalised, nor its variety "
+                            "measured)" + (f"; skipped {', '.join(f'{n} ({w})' for n, w in report.skipped[:5])}"
+                                           if report.skipped else ""))
         if checkpoint and checkpoint["config"].get("data_fingerprint") not in (None, report.fingerprint):
             self.notes.append(Warned("the data source changed since this run started"))
         return images, report

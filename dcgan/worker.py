@@ -19,9 +19,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .config import TrainConfig
-from .errors import Busy, UserError
-from .runs import RunDir, list_runs, pid_alive, runs_root
+# As the worker (`python -m dcgan.worker`), hear Stop before anything else is imported: torch takes
+# seconds to load, and a SIGTERM then would otherwise kill the process with no word in status.json.
+STOP = threading.Event()
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
+    signal.signal(signal.SIGINT, lambda *_: STOP.set())
+
+from .config import TrainConfig  # noqa: E402
+from .errors import Busy, UserError  # noqa: E402
+from .runs import RunDir, list_runs, pid_alive, runs_root  # noqa: E402
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # where `-m dcgan.worker` resolves
 
@@ -161,7 +168,10 @@ class Supervisor:
             return run
 
     def stop(self, run: RunDir | None = None, timeout: float = 60.0) -> str:
-        """SIGTERM the worker (it saves a checkpoint first); wait for it; return the final state."""
+        """SIGTERM the worker (it saves a checkpoint first); wait for it; return the final state.
+        A worker stopped before it could say so itself (still starting: importing, reading the
+        data) leaves status.json "running" with a dead pid: it is written "stopped" here, so the
+        run says what happened, not "interrupted"."""
         run = run or self.active()
         if run is None:
             return "idle"
@@ -171,11 +181,18 @@ class Supervisor:
             end = time.monotonic() + timeout
             while pid_alive(pid) and time.monotonic() < end:
                 time.sleep(0.1)
+        st = run.status()
+        if st.get("state") == "running" and not pid_alive(st.get("pid")):
+            epochs = [r["epoch"] for r in run.read_metrics() if r.get("kind") == "epoch"]
+            run.set_status("stopped", epoch=max(epochs, default=0), reason="stopped before it began training")
         return run.state()
 
 
 def main(run_path: str) -> int:
     """The worker: train the run described by request.json, logging events as JSON lines."""
+    stop = STOP  # set by SIGTERM / SIGINT from the moment this module began to load
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     import torch
 
     from .train import train
@@ -184,9 +201,9 @@ def main(run_path: str) -> int:
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     run = RunDir(run_path)
     req = json.loads(run.request.read_text())
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if stop.is_set():  # stopped while importing: nothing trained, nothing to save
+        run.set_status("stopped", reason="stopped before it began training")
+        return 0
     if req.get("max_seconds"):  # a public app's cap on one run's wall time: stop (with a checkpoint) then
         timer = threading.Timer(float(req["max_seconds"]), stop.set)
         timer.daemon = True

@@ -1,7 +1,11 @@
-"""Shared fixtures: a private data cache per test session, tiny image folders made on the spot, and
-the real app launched on loopback (driven through gradio_client)."""
+"""Shared fixtures: a private data cache per test session, tiny image folders made on the spot, the
+command line run in this process, and the real app launched on loopback (driven through
+gradio_client)."""
+import contextlib
+import io
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +39,34 @@ def make_images(folder: Path, n: int, size: int = 40, seed: int = 0, ext: str = 
         Image.fromarray(arr).save(p)
         paths.append(p)
     return paths
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args, cwd=None) -> Ran:
+    """`dcgan ARGS` as `python -m dcgan` runs it (dcgan.cli.main), in this process: the same parser,
+    exit status and output, without a second interpreter importing torch (seconds a call). Tests that
+    need a process of their own (a signal, a kill, a pipe, torchrun, the installed command) keep one."""
+    from dcgan.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as e:  # argparse: --help (0) and flag mistakes (2)
+                code = e.code if isinstance(e.code, int) else 0 if e.code is None else 2
+    finally:
+        os.chdir(here)
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -77,8 +109,9 @@ def launch_app(tmp_path_factory, **launch):
     return client, runs, url, close
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    """One launched app (local mode) for every test module that drives it as a script would."""
     client, runs, _, close = launch_app(tmp_path_factory)
     yield client, runs
     close()

@@ -1,10 +1,9 @@
 """The benchmark itself runs (at toy sizes) and leaves the process as it found it."""
 import json
 import os
-import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import cli
 
 
 def test_bench_dry_run_covers_every_part_and_restores_what_it_touched():
@@ -26,8 +25,7 @@ def test_bench_dry_run_covers_every_part_and_restores_what_it_touched():
 
 
 def test_bench_cli_json():
-    proc = subprocess.run([sys.executable, "-m", "dcgan", "bench", "--dry-run", "--generate", "--json"], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    proc = cli("bench", "--dry-run", "--generate", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert set(out) >= {"generate", "device"} and "train" not in out

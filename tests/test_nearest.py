@@ -3,8 +3,6 @@ re-encoded (JPEG, WebP, a resize) training images must be flagged; other faces, 
 bundled generator's samples must not."""
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from PIL import Image
 
 from dcgan import api, nearest as nn
 from dcgan.data import bundled_images
-from tests.conftest import REPO
+from tests.conftest import cli
 
 COPIED = list(range(100, 1000, 90))  # ten training faces that the built set copies
 
@@ -68,8 +66,7 @@ def test_mirrored_and_reencoded_copies_are_flagged_and_nothing_else(built_set):
 
 
 def test_the_bundled_generator_copies_nothing_and_the_json_names_files(built_set, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "dcgan", "nearest", "demo", "faces", "--n", "32", "--json",
-                        "--out", str(tmp_path / "nn.png")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = cli("nearest", "demo", "faces", "--n", 32, "--json", "--out", tmp_path / "nn.png")
     assert r.returncode == 0, r.stderr[-1000:]
     rep = json.loads(r.stdout)
     assert rep["n"] == 32 and rep["copies"] == 0 and {"name", "nearest", "distance", "copy"} <= rep["samples"][0].keys()

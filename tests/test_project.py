@@ -1,8 +1,6 @@
 """`project`: an image into the generator's latent space. An image the generator drew itself comes
 back (PSNR >= 20 dB); the latent it writes starts a walk; a stranger's request is bounded."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +9,7 @@ import torch
 from dcgan import api
 from dcgan.api import Caller, Upload
 from dcgan.errors import ConfigError
-from tests.conftest import REPO
+from tests.conftest import cli
 
 STRANGER = Caller(owner="key:someone", trusted=False)
 
@@ -49,12 +47,10 @@ def test_a_strangers_projection_is_bounded_and_reads_only_uploads(drawn):
 
 
 def test_cli_project_json(drawn, tmp_path):
-    out = subprocess.run([sys.executable, "-m", "dcgan", "project", "--checkpoint", "demo", "--image", str(drawn),
-                          "--out", str(tmp_path / "p"), "--steps", "20", "--restarts", "1", "--json"], cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    out = cli("project", "--checkpoint", "demo", "--image", drawn, "--out", tmp_path / "p", "--steps", 20,
+              "--restarts", 1, "--json")
     assert out.returncode == 0, out.stderr[-800:]
     rep = json.loads(out.stdout)
     assert rep["steps"] == 20 and rep["latent"].endswith("latent.npy") and len(rep["z"]) == 100
-    bad = subprocess.run([sys.executable, "-m", "dcgan", "project", "--image", str(tmp_path / "none.png"),
-                          "--out", str(tmp_path / "q")], cwd=REPO, capture_output=True, text=True, timeout=300)
+    bad = cli("project", "--image", tmp_path / "none.png", "--out", tmp_path / "q")
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "no such image" in bad.stderr

@@ -16,15 +16,14 @@ from PIL import Image
 from dcgan.runs import RunDir, load_checkpoint
 from dcgan.errors import TrainingError
 from dcgan.train import train
-from tests.conftest import REPO, make_images
+from tests.conftest import REPO, cli, make_images
 from tests.test_train import g_weights, same, tiny
 
 pytestmark = pytest.mark.slow
 
 
 def dcgan(*args):
-    return subprocess.run([sys.executable, "-m", "dcgan", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return cli(*args)
 
 
 def bomb_png(path, side=60_000):

@@ -44,14 +44,24 @@ def build_app() -> gr.Blocks:
     return demo
 
 
-# On a phone the columns stack: the live run view (#run-view) comes before the form, and pictures
-# keep their labels above them rather than over their top rows.
+# Pictures (elem_classes "picture") keep their label and buttons above them, not over their top
+# rows of tiles; lists of files to download (elem_classes "downloads") offer no "remove" button. On a phone the Train tab's columns stack with the live run view (#run-view) first,
+# and tab labels are tighter so Generate's five sub-tabs fit without a "more" menu.
 CSS = """
+.picture .icon-button-wrapper.top-panel { position: static !important; display: flex; justify-content: flex-end;
+  box-shadow: none !important; background: transparent !important; margin: 0 0 4px auto; width: fit-content; }
+.picture label[data-testid="block-label"] { position: static !important; margin-bottom: 4px; }
+.downloads .label-clear-button { display: none !important; }
 @media (max-width: 720px) {
   #train-row { flex-direction: column-reverse !important; }
+  .tab-container > button { padding: 0 4px !important; font-size: 12px !important; }
 }
-.picture-label-above .image-container { padding-top: 0 !important; }
 """
+
+
+# Gradio 6.31's status tracker and upload button say these keys to screen readers untranslated
+# ("common.complete"): the words, for the locales a visitor's browser may ask for
+SPOKEN = {"common.complete": "Complete", "common.upload": "Upload", "common.error": "Error"}
 
 
 def launch_kwargs() -> dict:
@@ -62,4 +72,4 @@ def launch_kwargs() -> dict:
             # system fonts: the page works offline and fetches nothing from font CDNs
             "theme": gr.themes.Soft(font=["ui-sans-serif", "system-ui", "sans-serif"],
                                     font_mono=["ui-monospace", "monospace"]), "footer_links": ["api", "gradio"],
-            "css": CSS}
+            "css": CSS, "i18n": gr.I18n(en=SPOKEN, **{"en-US": SPOKEN, "en-GB": SPOKEN})}

@@ -137,14 +137,19 @@ class Refused(Exception):
     """A page's own refusal (a form left incomplete), said like a use case's: one warning."""
 
 
-def _warn(e: Exception) -> None:
-    text = refusal(e, words.label) if isinstance(e, UserError) else str(getattr(e, "message", e))
+def _warn(e: Exception, labels: dict | None = None) -> None:
+    say = (lambda name: labels.get(name) or words.label(name)) if labels else words.label
+    text = refusal(e, say) if isinstance(e, UserError) else str(getattr(e, "message", e))
     gr.Warning(text)
 
 
-def page_event(fn):
+def page_event(fn=None, *, labels: dict | None = None):
     """A page event: a refusal is one warning toast and every output stays as it was (gr.skip);
-    a bug is one error line (its traceback in the server log), the outputs untouched too."""
+    a bug is one line too (its traceback in the server log), the outputs untouched. Settings in
+    the message are said by the form's labels (words.label), or by `labels` where this event's
+    widgets name a parameter otherwise ({"n": "N generated"})."""
+    if fn is None:
+        return functools.partial(page_event, labels=labels)
 
     def bug(e: Exception) -> None:
         log.exception("bug in %s", fn.__name__)
@@ -156,7 +161,7 @@ def page_event(fn):
             try:
                 yield from fn(*args, **kwargs)
             except (UserError, Refused, gr.Error) as e:
-                _warn(e)
+                _warn(e, labels)
                 yield gr.skip()
             except Exception as e:  # noqa: BLE001 - see bug
                 bug(e)
@@ -169,7 +174,7 @@ def page_event(fn):
         try:
             return fn(*args, **kwargs)
         except (UserError, Refused, gr.Error) as e:
-            _warn(e)
+            _warn(e, labels)
         except Exception as e:  # noqa: BLE001 - see bug
             bug(e)
         return gr.skip()

@@ -39,7 +39,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     replay = gr.Checkbox(False, label="Ask today's monitor", info="re-judge older runs with the current alarm rules")
     alarms = gr.Markdown()
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
-                       format="png")
+                       format="png", elem_classes=["picture"])
     settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True, visible=False)
     picked.focus(common.refresh_runs, key, picked, api_visibility="private")
     demo.load(on_load, key, picked, api_visibility="private")

@@ -30,8 +30,13 @@ def weights_note() -> str:
     return f"FID weights: {w.label}, from {w.origin} (`{Path(w.path).name}`).{warn}"
 
 
+LABELS = {"n": "N generated", "n_real": "Real images to read", "dims": "Feature dims",
+          "image_size": "Real images read at", "resize": "Resize", "pr_features": "Precision/recall features",
+          "fid_inf": "Also FID∞"}
+
+
 @common.gpu
-@common.page_event
+@common.page_event(labels=LABELS)
 def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_upload, gen_hub, n, fake_files, dims,
           resize, fid_inf, image_size, pr_features, n_real, key, request: gr.Request, progress=gr.Progress()):
     real, real_up = real_kind, []
@@ -70,7 +75,7 @@ def score(real_kind, real_files, real_run, real_npz, fake_kind, choice, gen_uplo
 
 
 @common.gpu
-@common.page_event
+@common.page_event(labels=LABELS)
 def copies(real_kind, real_files, real_run, fake_kind, choice, gen_upload, gen_hub, n, fake_files, key,
            request: gr.Request, progress=gr.Progress()):
     if real_kind == "npz":
@@ -125,16 +130,17 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         cancel = gr.Button("Cancel", variant="stop")
     summary = gr.Markdown()
     with gr.Row():
-        real_prev = gr.Image(label="Real (first 32)", type="filepath", format="png")
-        fake_prev = gr.Image(label="Generated (seeds 0–31)", type="filepath", format="png")
+        real_prev = gr.Image(label="Real (first 32)", type="filepath", format="png", elem_classes=["picture"])
+        fake_prev = gr.Image(label="Generated (seeds 0–31)", type="filepath", format="png", elem_classes=["picture"])
     with gr.Row():
         report = gr.JSON(label="Report")
-        files = gr.File(label="Report (JSON + Markdown)", file_count="multiple")
+        files = gr.File(label="Report (JSON + Markdown)", file_count="multiple", interactive=False,
+                        elem_classes=["downloads"])
     with gr.Accordion("Did it copy the training set? (nearest real images)", open=False):
         with gr.Row():
             copies_go = gr.Button("Find each sample's nearest training images", variant="secondary")
         copies_md = gr.Markdown()
-        copies_img = gr.Image(label="Samples (left) beside their nearest real images", type="filepath", format="png")
+        copies_img = gr.Image(label="Samples (left) beside their nearest real images", type="filepath", format="png", elem_classes=["picture"])
     copies_go.click(copies, [real_kind, real_files, real_run, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
                              key], [copies_img, copies_md], api_visibility="private")
     real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),

@@ -96,7 +96,7 @@ def scrub(choice, upload, hub_id, seeds, t, mode, eval_mode, key, request: gr.Re
 
 
 @common.gpu
-@common.page_event
+@common.page_event(labels={"seed": "Base seed"})
 def move(choice, upload, hub_id, seed, eval_mode, d1, d2, d3, d4, d5, key, request: gr.Request):
     return _moved(common.caller(request, key), checkpoint(choice, upload, hub_id), seed, eval_mode,
                   (d1, d2, d3, d4, d5))
@@ -116,7 +116,7 @@ def _everything(request, choice, upload, hub_id, eval_mode, seed, n, truncation,
 
 
 @common.gpu
-@common.page_event
+@common.page_event(labels={"seed": "Seed"})
 def everything(*values, request: gr.Request):
     """Every picture of the tab again, for the generator and BatchNorm mode now chosen (all or none:
     one refusal leaves them all as they were)."""
@@ -124,7 +124,7 @@ def everything(*values, request: gr.Request):
 
 
 @common.gpu
-@common.page_event
+@common.page_event(labels={"seed": "Seed"})
 def on_choice(*values, request: gr.Request):
     """A generator picked from the list: every picture again (an upload or a Hub id waits for its
     file or its Enter)."""
@@ -155,7 +155,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     with gr.Tab("Seed grid"):
         # the picture first: the page opens on faces, phones too
         picture = gr.Image(first.get("grid"), label="Grid", type="filepath", format="png", show_label=False,
-                           buttons=["download", "fullscreen"])
+                           buttons=["download", "fullscreen"], elem_classes=["picture"])
         seeds_md = gr.Markdown(first.get("grid_text", ""))
         with gr.Row():
             seed = gr.Textbox("0", label="Seed (tile i uses seed + i), then Enter", min_width=160)
@@ -180,14 +180,14 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         walk_md = gr.Markdown(first.get("walk_text", ""))
         gr.Markdown("**Frames**, left to right, top to bottom")
         strip = gr.Image(first.get("strip"), show_label=False, type="filepath", format="png",
-                         buttons=["download", "fullscreen"])
+                         buttons=["fullscreen"], elem_classes=["picture"])
         with gr.Row():
             with gr.Column(min_width=200):
                 gr.Markdown("**The walk** as a GIF (4x, nearest neighbour)")
-                gif = gr.Image(first.get("gif"), show_label=False, type="filepath", buttons=["download"])
+                gif = gr.Image(first.get("gif"), show_label=False, type="filepath", buttons=["download"], elem_classes=["picture"])
             with gr.Column(min_width=200):
                 t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
-                live = gr.Image(first.get("at_t"), show_label=False, type="filepath", format="png", buttons=[])
+                live = gr.Image(first.get("at_t"), show_label=False, type="filepath", format="png", buttons=[], elem_classes=["picture"])
         walk_in = src + [keys, frames, mode, eval_mode, key]
         walk_out = [strip, gif, t, live, walk_md]
         walk_btn.click(walk, walk_in, walk_out, api_visibility="private")
@@ -201,9 +201,9 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         with gr.Row():
             your = gr.Image(label="Your image", type="filepath", sources=["upload"], height=256)
             target = gr.Image(label="As the generator sees it (4x)", type="filepath", format="png", height=256,
-                              buttons=[])
+                              buttons=[], elem_classes=["picture"])
             recon = gr.Image(label="Its closest image (4x)", type="filepath", format="png", height=256,
-                             buttons=["download"])
+                             buttons=["download"], elem_classes=["picture"])
         with gr.Row():
             steps = gr.Slider(20, 500, 300, step=10, label="Optimiser steps")
             project_btn = gr.Button("Project", variant="primary")
@@ -215,7 +215,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
             walk_frames = gr.Slider(2, api.MAX_FRAMES, 32, step=1, label="Frames")
             walk_from_btn = gr.Button("Walk from my image")
         walk_from_md = gr.Markdown()
-        walk_gif = gr.Image(label="From your image to the seed (4x)", type="filepath")
+        walk_gif = gr.Image(label="From your image to the seed (4x)", type="filepath", elem_classes=["picture"])
         projecting = project_btn.click(project_image, src + [your, steps, key], [target, recon, project_md, z_state],
                                        api_visibility="private")
         cancel_btn.click(lambda: None, None, None, cancels=[projecting], api_visibility="private")
@@ -230,7 +230,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 base = gr.Textbox("0", label="Base seed, then Enter")
                 sliders = [gr.Slider(-2, 2, 0, step=0.05, label=f"Direction {i + 1}") for i in range(api.N_DIRECTIONS)]
             dir_img = gr.Image(first.get("moved"), label="Result (4x)", type="filepath", format="png", show_label=False,
-                               buttons=[])
+                               buttons=[], elem_classes=["picture"])
         move_in = src + [base, eval_mode] + sliders + [key]
         for s in sliders:
             s.input(move, move_in, dir_img, trigger_mode="always_last", show_progress="hidden", queue=False,
@@ -249,7 +249,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
             for i, caption in enumerate(("mean of A", "− mean of B", "+ mean of C", "= A − B + C")):
                 with gr.Column(min_width=90):
                     terms.append(gr.Image(first.get("terms", [None] * 4)[i], show_label=False, type="filepath",
-                                          format="png", buttons=[]))
+                                          format="png", buttons=[], elem_classes=["picture"]))
                     gr.Markdown(f"**{caption}**")
         ar_in = src + [a, b, c, eval_mode, key]
         go_ar.click(arithmetic, ar_in, terms, api_visibility="private")
@@ -286,7 +286,7 @@ def project_image(choice, upload, hub_id, image, steps, key, request: gr.Request
 
 
 @common.gpu
-@common.page_event
+@common.page_event(labels={"seeds": "Walk to seed", "frames": "Frames"})
 def walk_from(choice, upload, hub_id, z, to_seed, frames, eval_mode, key, request: gr.Request):
     if not z:
         raise common.Refused("project an image first: the walk starts at its latent")

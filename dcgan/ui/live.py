@@ -34,28 +34,29 @@ class Panel:
         self.status = gr.Markdown("No run yet.")
         with gr.Row():
             self.losses = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=240,
-                                      x_title="step", y_title="loss")
+                                      x_title="step", y_title="loss", x_axis_format="~g", y_axis_format="~g")
             self.probs = gr.LinePlot(x="step", y="value", color="series", title="Discriminator outputs",
-                                     y_lim=[0, 1], height=240, x_title="step", y_title="probability")
+                                     y_lim=[0, 1], height=240, x_title="step", y_title="probability",
+                                     x_axis_format="~g", y_axis_format="~g")
         with gr.Row():
             self.diversity = gr.LinePlot(x="step", y="value", color="series", height=240, x_title="step",
-                                         y_title="of the real images'",
-                                         title="Sample diversity (near 0: collapsed)")
+                                         y_title="of the real images'", x_axis_format="~g", y_axis_format="~g",
+                                         title="Diversity (near 0: collapsed)")
             self.fid = gr.Image(label="FID per epoch (★ = best.pt)", type="filepath", height=240, visible=False,
-                                buttons=[])
+                                buttons=[], elem_classes=["picture"])
         with gr.Row():
             with gr.Column(min_width=200):
                 gr.Markdown("**Newest fixed-noise grid**")
-                self.grid = gr.Image(show_label=False, type="filepath", buttons=["fullscreen"])
+                self.grid = gr.Image(show_label=False, type="filepath", buttons=["fullscreen"], elem_classes=["picture"])
             with gr.Column(min_width=200):
                 gr.Markdown("**Progress GIF** (every epoch's grid)")
-                self.gif = gr.Image(show_label=False, type="filepath", buttons=["fullscreen"])
+                self.gif = gr.Image(show_label=False, type="filepath", buttons=["fullscreen"], elem_classes=["picture"])
         self.alarms = gr.Markdown()
         with gr.Row():
             self.rewind_with = gr.Dropdown([], label="Continue from the last healthy epoch with", visible=False,
                                            scale=2, min_width=220)
             self.rewind_btn = gr.Button("Rewind", visible=False, variant="secondary", scale=2, min_width=220)
-        self.downloads = gr.File(label="Downloads", file_count="multiple", interactive=False)
+        self.downloads = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_classes=["downloads"])
 
     @property
     def outputs(self) -> list:

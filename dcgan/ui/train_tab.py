@@ -230,7 +230,7 @@ def _build_run(demo: gr.Blocks, key: gr.BrowserState) -> None:
                 copies_btn = gr.Button("Find the nearest training images of 64 samples")
                 copies_md = gr.Markdown()
                 copies_img = gr.Image(label="Samples (left) beside their nearest training images", type="filepath",
-                                      format="png")
+                                      format="png", elem_classes=["picture"])
     with gr.Accordion("Architecture: the paper's table for these settings", open=False):
         arch = gr.Markdown(api.summary(64, HALF, HALF).markdown)
     widgets = list(form.values())
