@@ -2,4 +2,4 @@
 
 The library never imports gradio; the app's tabs live in `dcgan.ui`.
 """
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -398,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("nearest", help="likely copies of the training images among generated ones, and each "
                                        "generated image's nearest real images")
-    p.add_argument("generated", help="a generator (faces-generator, a run dir, checkpoint, Hub id; --n samples) or a folder/zip "
+    p.add_argument("generated", help="a generator (faces-generator, a run dir, checkpoint, Hub id; --n samples) "
+                                     "or a folder/zip "
                                      "of generated images")
     p.add_argument("real", help="the training images: faces, emoji, a folder, .zip, hf:OWNER/NAME, celeba")
     p.add_argument("--n", type=int, default=64, help="images to sample from a generator (1 to 1024)")

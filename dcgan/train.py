@@ -86,7 +86,8 @@ class Trainer:
         if resume:
             return load_checkpoint(self.run.checkpoint_for("last"))
         if self.run.last.exists():
-            raise RunExists(f"{self.run.path} already holds a run; pass --resume to continue it or choose another --out")
+            raise RunExists(f"{self.run.path} already holds a run; pass --resume to continue it or choose "
+                            "another --out")
         return None
 
     def _settings(self, cfg: TrainConfig, checkpoint: dict | None) -> TrainConfig:

@@ -168,19 +168,21 @@ class Supervisor:
             return run
 
     def stop(self, run: RunDir | None = None, timeout: float = 60.0) -> str:
-        """SIGTERM the worker (it saves a checkpoint first); wait for it; return the final state.
-        A worker stopped before it could say so itself (still starting: importing, reading the
-        data) leaves status.json "running" with a dead pid: it is written "stopped" here, so the
-        run says what happened, not "interrupted"."""
+        """Stop the worker and return the run's final state. A worker that has begun training gets
+        SIGTERM (it saves a checkpoint first) and is waited for. One still starting (importing,
+        reading the data: status.json is still the "starting" line written here) has changed
+        nothing yet, so it is killed at once rather than waited for; either way status.json then
+        says "stopped", never "running" with a dead pid."""
         run = run or self.active()
         if run is None:
             return "idle"
-        pid = run.status().get("pid")
+        st = run.status()
+        pid = st.get("pid")
         if pid_alive(pid):
-            os.kill(int(pid), signal.SIGTERM)
+            os.kill(int(pid), signal.SIGKILL if st.get("starting") else signal.SIGTERM)
             end = time.monotonic() + timeout
             while pid_alive(pid) and time.monotonic() < end:
-                time.sleep(0.1)
+                time.sleep(0.05)
         st = run.status()
         if st.get("state") == "running" and not pid_alive(st.get("pid")):
             epochs = [r["epoch"] for r in run.read_metrics() if r.get("kind") == "epoch"]

@@ -41,6 +41,16 @@ def make_images(folder: Path, n: int, size: int = 40, seed: int = 0, ext: str = 
     return paths
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_training_left():
+    """A training a module started (a fuzzed /train, a run left going) stops with the module: it
+    would take the CPU from every test after it."""
+    yield
+    from dcgan import api
+
+    api.stop_training()
+
+
 @dataclass
 class Ran:
     returncode: int

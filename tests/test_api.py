@@ -24,7 +24,7 @@ def test_every_parameter_is_named_and_defaulted(app):
     eps = public_endpoints(client)
     assert {"/generate", "/interpolate", "/scrub", "/directions", "/arithmetic", "/train", "/follow", "/stop",
             "/resume", "/rewind", "/runs", "/summary", "/compare", "/fid", "/nearest", "/project",
-            "/push"} == set(eps)  # page events are private
+            "/push", "/slot"} == set(eps)  # page events are private
     for name, ep in eps.items():
         for p in ep["parameters"]:
             assert not p["parameter_name"].startswith("param_"), (name, p["parameter_name"])

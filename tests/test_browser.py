@@ -162,7 +162,7 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
         b.screenshot(path=str(shots / "public-visitor-b.png"), full_page=True)
         assert run not in b.content()
         open_tab(b, "Generate")
-        b.get_by_label("Generator").click()
+        b.get_by_role("combobox", name="Generator").first.click()
         b.wait_for_timeout(800)
         assert run not in b.content()
 
@@ -236,3 +236,157 @@ def test_evaluate_shows_progress_with_eta_and_cancel_or_leaving_stops_the_work(u
                     page.close()
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------ a refused request leaves the page whole
+
+BADGES = "() => Array.from(document.querySelectorAll('span.error')).filter(e => !e.closest('.toast-body')).length"
+TOASTS = "() => Array.from(document.querySelectorAll('.toast-body')).map(e => e.className + ' :: ' + e.innerText)"
+
+
+def refused(page, act, words: str) -> str:
+    """Do `act`; exactly one toast (a warning, not an error) saying `words`, and no error badge on
+    any output. Returns the toast's text."""
+    for close in page.locator(".toast-close").all():
+        try:
+            close.click(timeout=2000)
+        except Exception:  # noqa: BLE001 - a toast that left by itself
+            pass
+    page.wait_for_function("() => document.querySelectorAll('.toast-body').length === 0", timeout=15_000)
+    act()
+    page.wait_for_function("() => document.querySelectorAll('.toast-body').length > 0", timeout=60_000)
+    page.wait_for_timeout(1000)  # a second toast, or a badge, would have come by now
+    toasts = page.evaluate(TOASTS)
+    assert len(toasts) == 1 and "warning" in toasts[0] and words in toasts[0], toasts
+    assert page.evaluate(BADGES) == 0, "an output shows an error badge"
+    return toasts[0]
+
+
+def test_refusals_leave_every_output_as_it_was_one_toast_each(public_url, tmp_path):
+    """Public mode, two visitors: B names A's run, resumes it, asks Evaluate for N = 1, 999999 and -4,
+    walks through seeds "abc", leaves A empty in arithmetic, types seed 1e20, presses Enter in an
+    empty Hub id box; each is one warning toast in the page's own words, and nothing is wiped. At
+    1400 px every refusal; at 390 px (a phone) the run picker's, Evaluate's and the walk's again."""
+    from playwright.sync_api import sync_playwright
+
+    url, runs = public_url
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        a.goto(url, wait_until="domcontentloaded")
+        open_tab(a, "Train")
+        a.get_by_label("Max images (0: all)").fill("16")
+        a.get_by_label("Epochs").fill("1")
+        a.get_by_role("button", name="Start").click()
+        a.get_by_text("Started").first.wait_for(timeout=120_000)
+        run_a = a.get_by_label("Run", exact=True).input_value()
+        assert run_a.startswith("run-")
+        for width, height, every in ((1400, 1000, True), (390, 844, False)):
+            _refusals(browser, url, run_a, width, height, every, shots)
+        browser.close()
+
+
+def _refusals(browser, url, run_a, width, height, every, shots):
+    tag = f"{width}x{height}"
+    b = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    b.goto(url, wait_until="domcontentloaded")
+    grid = b.locator("img[src*='grid.png']").first
+    grid.wait_for(timeout=60_000)
+    if width < 1000:  # a phone shows every sub-tab of Generate, none behind a "more" menu
+        assert not any(m.is_visible() for m in b.get_by_role("button", name="More tabs").all())
+    open_tab(b, "Train")
+    status = b.locator("#run-view .prose").first
+    b.get_by_text("example-faces").first.wait_for(timeout=60_000)
+    before = status.inner_text()
+    picker = b.get_by_label("Run", exact=True)
+
+    def name_a_run():
+        picker.fill(run_a)
+        picker.press("Enter")
+
+    refused(b, name_a_run, f"no run named '{run_a}'")
+    assert status.inner_text() == before  # the example still shown, not a red badge
+    if every:
+        refused(b, lambda: b.get_by_role("button", name="Resume").click(), f"no run named '{run_a}'")
+    b.screenshot(path=str(shots / f"refused-train-{tag}.png"), full_page=True)
+
+    open_tab(b, "Evaluate")
+    n = b.get_by_label("N generated", exact=False).first
+    for value in ("1", "999999", "-4") if every else ("1",):
+        n.fill(value)
+        refused(b, lambda: b.get_by_role("button", name="Compute FID").click(),
+                f"N generated must be a whole number from 2 to 50000 (got {value})")
+    assert n.is_visible() and b.get_by_role("heading", name="Real images").is_visible()  # labels in place
+
+    open_tab(b, "Generate")
+    open_tab(b, "Walk")
+    keys = b.get_by_label("Keyframe seeds (2 or more), then Enter")
+    keys.fill("abc")
+    refused(b, lambda: keys.press("Enter"), "Keyframe seeds must be a whole number from 0 to")
+    if every:
+        open_tab(b, "Arithmetic")
+        b.get_by_label("A seeds").fill("")
+        refused(b, lambda: b.get_by_role("button", name="A − B + C").click(), "A seeds needs 1 to 64 seeds")
+        open_tab(b, "Seed grid")
+        src = grid.get_attribute("src")
+        seed = b.get_by_label("Seed (tile i uses seed + i), then Enter")
+        seed.fill("1e20")
+        refused(b, lambda: seed.press("Enter"), "(got '1e20')")
+        assert grid.get_attribute("src") == src  # the picture stays
+        b.get_by_role("combobox", name="Generator").first.click()
+        b.get_by_role("option", name="Hugging Face Hub id").click()
+        hub = b.get_by_label("Hub id (USER/NAME), then Enter")
+        hub.wait_for()
+        refused(b, lambda: hub.press("Enter"), "type the Hub id of a generator")
+    b.screenshot(path=str(shots / f"refused-generate-{tag}.png"), full_page=True)
+    b.context.close()
+
+
+def test_the_page_draws_what_its_controls_say(url, tmp_path):
+    """Generate redraws when the generator or BatchNorm mode changes (no stale picture under a new
+    choice), every sub-tab opens with a picture, the architecture table follows the widths in the
+    form, Half channels shows the widths it trains with, and screen readers hear words, not keys."""
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="domcontentloaded")
+        grid = page.locator("img[src*='grid.png']").first
+        grid.wait_for(timeout=60_000)
+        page.evaluate("""() => { window.__said = []; const el = document.querySelector('.sr-only[aria-live]');
+            new MutationObserver(() => window.__said.push(el.innerText)).observe(el, {childList: true, subtree: true,
+            characterData: true}); }""")
+        for sub in ("Walk", "Directions", "Arithmetic"):
+            open_tab(page, sub)
+            pictures = [im for im in page.locator("img").all() if im.is_visible()]
+            assert pictures, f"{sub} opened without a picture"
+        open_tab(page, "Seed grid")
+        first = grid.get_attribute("src")
+        page.get_by_role("combobox", name="Generator").first.click()
+        page.get_by_role("option", name="Bundled emoji generator").click()
+        page.wait_for_function(f"() => document.querySelector(\"img[src*='grid.png']\").src !== {first!r}",
+                               timeout=60_000)
+        emoji = grid.get_attribute("src")
+        page.get_by_label("BatchNorm eval mode").click()
+        page.wait_for_function(f"() => document.querySelector(\"img[src*='grid.png']\").src !== {emoji!r}",
+                               timeout=60_000)
+        said = page.evaluate("() => window.__said")
+        assert said and not any(s.startswith("common.") for s in said), said
+
+        open_tab(page, "Train")
+        page.get_by_text("Architecture: the paper's table for these settings").click()
+        page.get_by_text("All settings (the paper's defaults)").click()
+        assert page.get_by_label("G width (ngf)").input_value() == "32"  # Half channels is ticked
+        page.get_by_text("ngf = 32").first.wait_for(timeout=30_000)
+        page.get_by_label("Half channels").click()
+        page.get_by_text("ngf = 64").first.wait_for(timeout=30_000)
+        assert page.get_by_label("G width (ngf)").input_value() == "64"
+        page.get_by_label("G width (ngf)").fill("16")
+        page.get_by_label("G width (ngf)").press("Enter")
+        page.get_by_text("ngf = 16").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(shots / "controls-and-pictures.png"), full_page=True)
+        browser.close()

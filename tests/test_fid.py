@@ -245,6 +245,27 @@ def test_training_tracks_fid_and_keeps_the_best_epoch(fid_weights, tmp_path):
     assert [r["fid"] for r in run.read_metrics() if r["kind"] == "epoch"] == fids
 
 
+def test_fid_tracking_of_a_smoke_run_reads_only_its_images(fid_weights, monkeypatch):
+    """`--max-images 32 --fid-every 1` on the bundled faces (no statistics ship for these weights):
+    the real side is the 32 images the run trains on, never all 10,000."""
+    from dcgan import epoch_end
+    from dcgan.config import TrainConfig
+
+    read = []
+    real_side = metrics.Evaluator.side
+
+    def side(self, spec, *a, **kw):
+        got = real_side(self, spec, *a, **kw)
+        read.append(got.n)
+        return got
+
+    monkeypatch.setattr(metrics.Evaluator, "side", side)
+    cfg = TrainConfig(data="faces", max_images=32, image_size=32, fid_every=1, fid_n=8, fid_dims=64,
+                      fid_weights=str(fid_weights))
+    epoch_end.fid_tracker(cfg, torch.device("cpu"))
+    assert read == [32]
+
+
 def _sharp_images():
     """Hard edges (checkerboard, stripes, a black/white split), where bicubic overshoots most."""
     import torch

@@ -45,6 +45,14 @@ def test_two_visitors_own_their_runs_and_nothing_is_served_by_path(public):
     note, run_b, key_b = b.predict(data="emoji", epochs=1, max_images=32, batch_size=16, image_size=32, ngf=8, ndf=8,
                                    device="cpu", api_name="/train")
     assert "Queued" in note and "1st in line" in note and key_b != key_a
+    # B's run view says where it waits, counted from A's run; B sees the slot busy, but not whose run
+    text, seen_by_b = b.predict(key_b, api_name="/slot")
+    assert seen_by_b["busy"] and not seen_by_b["mine"] and seen_by_b["run"] is None and seen_by_b["my_place"] == 1
+    assert run_a not in text and "yours is 1st in line" in text
+    assert a.predict(key_a, api_name="/slot")[1]["run"] == run_a
+    job = b.submit(run_b, key_b, api_name="/follow")
+    first = _first_output(job)
+    assert "queued · 1st in line, starts in about" in first[0] and first[1]["status"]["position"] == 1
     with pytest.raises(AppError, match="one at a time per visitor"):
         b.predict(data="emoji", epochs=1, max_images=32, key=key_b, api_name="/train")
     # B does not see A's run, cannot follow, stop, resume, rewind, compare or push it: the same words as for no run
@@ -72,8 +80,24 @@ def test_two_visitors_own_their_runs_and_nothing_is_served_by_path(public):
             break
         time.sleep(1)
     assert state in ("running", "finished")
+    # the same follow, left open since B's run was queued, moved on: no place in line once it trains
+    end = time.time() + 120
+    while time.time() < end and not job.done():
+        time.sleep(0.5)
+    seen = [o[0] for o in job.outputs()]
+    assert any("in line" in t for t in seen) and not any("in line" in t for t in seen[-1:]), seen
+    assert any(" — running" in t or " — finished" in t for t in seen), seen
     last = b.predict(run_b, key_b, api_name="/follow")
     assert run_b in last[0]
+
+
+def _first_output(job, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        if job.outputs():
+            return job.outputs()[0]
+        time.sleep(0.2)
+    raise AssertionError("no output from /follow")
 
 
 def test_a_visitor_names_no_server_path_and_caps_are_said(public):

@@ -27,6 +27,13 @@ def test_tensorboard_event_files_hold_the_scalars_and_the_grid(image_folder, tmp
     images = acc.Images("samples/fixed_noise")
     assert len(images) == 2 and images[0].width == 4 * 34 + 2  # the 16-tile grid of 32 px images
     assert "config" in tags["tensors"] or "config/text_summary" in tags["tensors"]
+    # the settings in TensorBoard's HParams dashboard (how people compare runs), not only as text
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    start = acc.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    hp = plugin_data_pb2.HParamsPluginData.FromString(start).session_start_info.hparams
+    assert hp["lr"].number_value == pytest.approx(2e-4) and hp["ngf"].number_value == 8
+    assert hp["augment"].string_value == "none" and hp["flip"].bool_value is True
 
 
 def _run_cli(args, env):

@@ -22,7 +22,6 @@ from .results import RewindOffer, RunInfo, RunSnapshot, RunStatus, Slot
 from .service import SUPERVISOR
 
 EXAMPLE = "example-faces"  # what the run view shows before the caller has a run of its own
-ETA_EPOCHS = 4  # the ETA's rate: the mean time of this many newest epochs (each with its epoch-end work)
 GUESS_IMAGES_PER_S = 100.0  # a run not yet started: a CPU Space's order of magnitude, epoch ends included
 
 
@@ -47,7 +46,8 @@ def _settings(run: RunDir) -> dict:
     resume asking for more epochs, before the worker has written config.json again)."""
     cfg = run.read_config() if run.config.exists() else {}
     try:
-        if run.request.exists() and (not run.config.exists() or run.request.stat().st_mtime >= run.config.stat().st_mtime):
+        asked = run.request.stat().st_mtime if run.request.exists() else None
+        if asked is not None and (not run.config.exists() or asked >= run.config.stat().st_mtime):
             cfg = {**cfg, **json.loads(run.request.read_text())["config"]}
     except (OSError, ValueError, KeyError):
         pass
@@ -55,10 +55,11 @@ def _settings(run: RunDir) -> dict:
 
 
 def eta_s(cfg: dict, records: list[dict], status: dict, now: float | None = None) -> float | None:
-    """Seconds a running run still needs: the epochs left times the mean time of its newest epochs
-    in this session (each from one epoch end to the next, so the grids, GIF and FID of an epoch's
-    end are in it), less what the current epoch has already taken. Before two epoch ends, from
-    the steps' own pace. None when nothing has been measured yet."""
+    """Seconds a running run still needs: the epochs left times the mean time of this session's
+    epochs (each from one epoch end to the next, so the grids, GIF and FID of an epoch's end are in
+    it; the whole session, so one slow or quick epoch moves it little and an FID every k epochs
+    counts as often as it comes), less what the current epoch has already taken. Before two epoch
+    ends, from the steps' own pace. None when nothing has been measured yet."""
     now = time.time() if now is None else now
     started = float(status.get("started") or 0)
     epochs_done = max((r["epoch"] for r in records if r.get("kind") == "epoch"), default=0)
@@ -69,8 +70,7 @@ def eta_s(cfg: dict, records: list[dict], status: dict, now: float | None = None
     steps = [r for r in records if r.get("kind") == "step" and r.get("time", 0) >= started]
     per_epoch = None
     if len(ends) >= 2:
-        recent = ends[-(ETA_EPOCHS + 1):]
-        per_epoch = (recent[-1] - recent[0]) / (len(recent) - 1)
+        per_epoch = (ends[-1] - ends[0]) / (len(ends) - 1)
     elif len(steps) >= 2 and steps[-1]["step"] > steps[0]["step"]:
         per_step = (steps[-1]["time"] - steps[0]["time"]) / (steps[-1]["step"] - steps[0]["step"])
         per_epoch = per_step * int(cfg.get("steps_per_epoch") or 1)

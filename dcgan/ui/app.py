@@ -45,7 +45,8 @@ def build_app() -> gr.Blocks:
 
 
 # Pictures (elem_classes "picture") keep their label and buttons above them, not over their top
-# rows of tiles; lists of files to download (elem_classes "downloads") offer no "remove" button. On a phone the Train tab's columns stack with the live run view (#run-view) first,
+# rows of tiles; lists of files to download (elem_classes "downloads") offer no "remove" button.
+# On a phone the Train tab's columns stack with the live run view (#run-view) first,
 # and tab labels are tighter so Generate's five sub-tabs fit without a "more" menu.
 CSS = """
 .picture .icon-button-wrapper.top-panel { position: static !important; display: flex; justify-content: flex-end;

@@ -9,6 +9,7 @@ TrainConfig field by name (train_endpoint.py).
 """
 # no `from __future__ import annotations` here: Gradio reads the return hints as objects (a string
 # "tuple[...]" would count as one output)
+from dataclasses import asdict
 from typing import Literal
 
 import gradio as gr
@@ -247,6 +248,21 @@ def rewind(run: str | None = None, continue_with: str | None = None, lr: float |
 
 
 @common.user_errors
+def slot(key: str | None = None, request: gr.Request = None) -> tuple[str, dict]:
+    """The one training slot: free or busy, about when it frees, how many runs wait, and where yours is.
+
+    Args:
+        key: on a public Space, the visitor key /train returned (none when signed in); unused locally.
+
+    Returns:
+        A sentence, and the same as JSON (busy, mine, run: the running run's name when it is yours,
+        free_in_s, waiting, my_place).
+    """
+    s = api.slot(common.caller(request, key))
+    return words.slot(s, common.public_mode()).replace("**", ""), asdict(s)
+
+
+@common.user_errors
 def runs(key: str | None = None, request: gr.Request = None) -> list[dict]:
     """Your training runs, newest first, then the shipped example runs (read-only, everyone's).
 
@@ -425,6 +441,7 @@ def project(image: FileData | None = None, generator: str = GENERATOR, steps: in
 
 PUBLIC = {"generate": generate, "interpolate": interpolate, "scrub": scrub, "directions": directions,
           "arithmetic": arithmetic, "summary": summary, "stop": stop, "resume": resume, "rewind": rewind, "runs": runs,
+          "slot": slot,
           "follow": follow, "compare": compare, "fid": fid, "nearest": nearest, "project": project,
           "push": push}
 # Answered outside the queue: these take a second or less (a 256-tile grid, a 240-frame walk: a few),

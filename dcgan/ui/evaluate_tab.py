@@ -140,7 +140,8 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         with gr.Row():
             copies_go = gr.Button("Find each sample's nearest training images", variant="secondary")
         copies_md = gr.Markdown()
-        copies_img = gr.Image(label="Samples (left) beside their nearest real images", type="filepath", format="png", elem_classes=["picture"])
+        copies_img = gr.Image(label="Samples (left) beside their nearest real images", type="filepath", format="png",
+                              elem_classes=["picture"])
     copies_go.click(copies, [real_kind, real_files, real_run, fake_kind, gen_choice, gen_upload, gen_hub, n, fake_files,
                              key], [copies_img, copies_md], api_visibility="private")
     real_kind.change(lambda k: (gr.update(visible=k == "upload"), gr.update(visible=k == "run"),

@@ -117,18 +117,24 @@ def _everything(request, choice, upload, hub_id, eval_mode, seed, n, truncation,
 
 @common.gpu
 @common.page_event(labels={"seed": "Seed"})
-def everything(*values, request: gr.Request):
+def everything(choice, upload, hub_id, eval_mode, seed, n, truncation, seeds, frames, mode, base, d1, d2, d3, d4, d5,
+               a, b, c, key, request: gr.Request):
     """Every picture of the tab again, for the generator and BatchNorm mode now chosen (all or none:
     one refusal leaves them all as they were)."""
-    return _everything(request, *values)
+    return _everything(request, choice, upload, hub_id, eval_mode, seed, n, truncation, seeds, frames, mode, base,
+                       d1, d2, d3, d4, d5, a, b, c, key)
 
 
 @common.gpu
 @common.page_event(labels={"seed": "Seed"})
-def on_choice(*values, request: gr.Request):
+def on_choice(choice, upload, hub_id, eval_mode, seed, n, truncation, seeds, frames, mode, base, d1, d2, d3, d4, d5,
+              a, b, c, key, request: gr.Request):
     """A generator picked from the list: every picture again (an upload or a Hub id waits for its
     file or its Enter)."""
-    return gr.skip() if values[0] in (UPLOAD, HUB) else _everything(request, *values)
+    if choice in (UPLOAD, HUB):
+        return gr.skip()
+    return _everything(request, choice, upload, hub_id, eval_mode, seed, n, truncation, seeds, frames, mode, base,
+                       d1, d2, d3, d4, d5, a, b, c, key)
 
 
 def picked(choice, upload, hub_id, key, request: gr.Request):
@@ -184,10 +190,12 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
         with gr.Row():
             with gr.Column(min_width=200):
                 gr.Markdown("**The walk** as a GIF (4x, nearest neighbour)")
-                gif = gr.Image(first.get("gif"), show_label=False, type="filepath", buttons=["download"], elem_classes=["picture"])
+                gif = gr.Image(first.get("gif"), show_label=False, type="filepath", buttons=["download"],
+                               elem_classes=["picture"])
             with gr.Column(min_width=200):
                 t = gr.Slider(0, 1, 0, step=0.005, label="Scrub along the walk")
-                live = gr.Image(first.get("at_t"), show_label=False, type="filepath", format="png", buttons=[], elem_classes=["picture"])
+                live = gr.Image(first.get("at_t"), show_label=False, type="filepath", format="png", buttons=[],
+                                elem_classes=["picture"])
         walk_in = src + [keys, frames, mode, eval_mode, key]
         walk_out = [strip, gif, t, live, walk_md]
         walk_btn.click(walk, walk_in, walk_out, api_visibility="private")
