@@ -31,7 +31,7 @@ def flag(setting: str) -> str:
 
 
 def setting_words(settings: dict, new_run: bool) -> str:
-    """A remedy's settings as the flags that set them (monitor.remedy_words)."""
+    """A remedy's settings as the flags that set them (remedies.remedy_words)."""
     said = " ".join(flag(k) if v is True else f"--no-{k.replace('_', '-')}" if v is False
                     else f"{flag(k)} {v:g}" if isinstance(v, float) else f"{flag(k)} {v}" for k, v in settings.items())
     return said + (", a new run" if new_run else "")

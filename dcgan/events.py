@@ -83,11 +83,11 @@ class AlarmRaised(Event):
     epoch: int
     kind: str
     message: str
-    remedies: list  # monitor.Remedy records as dicts: what to try, and the settings each changes
+    remedies: list  # remedies.Remedy records as dicts: what to try, and the settings each changes
 
     def sentence(self, setting_words=None, rewind_words: str | None = None) -> str:
-        """The alarm in one sentence (monitor.sentence), settings said by `setting_words`."""
-        from .monitor import sentence
+        """The alarm in one sentence (remedies.sentence), settings said by `setting_words`."""
+        from .remedies import sentence
 
         return sentence({"message": self.message, "remedies": self.remedies}, None, setting_words, rewind_words)
 

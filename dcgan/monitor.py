@@ -2,9 +2,8 @@
 
 Pure functions over the metric stream (the step records of metrics.jsonl) and the samples of each
 epoch; no training, no I/O. `check` returns the current signal values and the alarms they raise,
-each a message with remedies (records: what to try and which settings it changes) in the order
-most likely to help that run (it is told the run's settings); `sentence` is the one place an
-alarm becomes a sentence, each adapter saying the settings its own way. `clear` says whether an
+each a message with remedies (remedies.py: records of what to try and which settings it changes)
+in the order most likely to help that run (it is told the run's settings). `clear` says whether an
 epoch is healthy enough to go back to, `phase` where a run stands (the live view words it).
 `replay` runs `check` over a recorded run, epoch by epoch, exactly as training does.
 
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .remedies import Remedy, for_alarm, remedy_words, sentence
 from .spectrum import excess
 
 WINDOW_STEPS = 300  # "several hundred steps": shorter bursts are normal GAN dynamics
@@ -44,7 +44,6 @@ LEARNED_RATIO = 0.3  # a run whose samples reached this much variety had learned
 LOST_FRACTION = 0.5  # ... and lost it when it falls below this fraction of its best
 SATURATION_EXCESS = 0.15  # samples' extreme-pixel share above the real images' by this much ...
 SATURATION_FACTOR = 3.0  # ... and this many times: artefacts
-SMALL_DATA = 2000  # fewer images than this: D can memorise them (DiffAugment's setting)
 CHECKER_EXCESS = 15.0  # periodic peaks this many times the real images' (spectrum.py): checkerboard
 CHECKER_WARMUP_EPOCHS = 20  # judged from this epoch on, or once the samples have learned variety
 # (LEARNED_RATIO): a fresh transposed-conv G is all checkerboard and every run's early-stall grey
@@ -55,24 +54,6 @@ CHECKER_WARMUP_STEPS = 200  # ... and never before this many steps: a fresh tran
 # few images an epoch holds (a 32-image run reaches epoch 20 at step 80, its samples as grey as at step 8)
 CHECKER_TREND = 0.15  # the last epochs' mean this much above / below the ones before: growing / fading
 DOMINANT_REAL, DOMINANT_FAKE = 0.9, 0.1  # D(x) above and D(G(z)) below these (last 10 logs): D is ahead
-
-
-@dataclass(frozen=True)
-class Remedy:
-    """One thing to try: in words that name no flag or button, with the settings it changes (by
-    their one name, config.py) so each adapter can say how: the CLI as flags, the page as its
-    fields, the API as parameters (`sentence`)."""
-    text: str
-    settings: dict = field(default_factory=dict)  # {setting: value} this remedy sets
-    new_run: bool = False  # the change needs a new run (widths, upsampling are a run's identity)
-    rewind: bool = False  # "go back to the last healthy epoch" (how: the adapter's words)
-
-    def to_dict(self) -> dict:
-        return {"text": self.text, "settings": dict(self.settings), "new_run": self.new_run, "rewind": self.rewind}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Remedy":
-        return cls(str(d.get("text", "")), dict(d.get("settings") or {}), bool(d.get("new_run")), bool(d.get("rewind")))
 
 
 @dataclass
@@ -97,48 +78,6 @@ class Alarm:
         return sentence(self.to_dict())
 
 
-def _plain_setting(settings: dict, new_run: bool) -> str:
-    said = ", ".join(f"{k} {_value(v)}" for k, v in settings.items())
-    return said + (", a new run" if new_run else "")
-
-
-def _value(v) -> str:
-    return "on" if v is True else "off" if v is False else f"{v:g}" if isinstance(v, float) else str(v)
-
-
-REWIND_WORDS = "or go back to the last healthy epoch and continue from there with one of these changes"
-
-
-def remedy_words(remedies: list[Remedy], setting_words=None, rewind_words: str | None = None) -> str:
-    """Remedies joined with "; ", each followed by how its settings change, said by
-    setting_words(settings, new_run) (default: "lr 0.0001"); the rewind remedy as rewind_words
-    (default: REWIND_WORDS; "" leaves it out)."""
-    say = setting_words or _plain_setting
-    parts = []
-    for r in remedies:
-        if r.rewind:
-            words = REWIND_WORDS if rewind_words is None else rewind_words
-            if words:
-                parts.append(words)
-        else:
-            parts.append(r.text + (f" ({say(r.settings, r.new_run)})" if r.settings else ""))
-    return "; ".join(parts)
-
-
-def remedies_of(alarm: dict, context: dict | None = None) -> list[Remedy]:
-    """An alarm record's remedies: as recorded, or (records written before remedies were records)
-    worked out again from its kind and the run's settings."""
-    if alarm.get("remedies"):
-        return [Remedy.from_dict(r) for r in alarm["remedies"]]
-    return _remedies(alarm["kind"], context or {})
-
-
-def sentence(alarm: dict, context: dict | None = None, setting_words=None, rewind_words: str | None = None) -> str:
-    """The one sentence an alarm is said in: its message, then "Try: " and its remedies (see
-    remedy_words for how an adapter says settings and the way back)."""
-    return f"{alarm['message']} Try: {remedy_words(remedies_of(alarm, context), setting_words, rewind_words)}."
-
-
 def pairwise_distance(samples: torch.Tensor) -> torch.Tensor:
     """Mean pairwise L2 distance between images (N, ...), as a 0-d tensor on their device (no sync)."""
     x = samples.detach().float().flatten(1)
@@ -160,80 +99,6 @@ def saturation(images: torch.Tensor) -> float:
         x = ((x.float() + 1) * 127.5).round().clamp(0, 255)
     x = x.float()
     return float(((x <= 8) | (x >= 247)).float().mean())
-
-
-# ---------------------------------------------------------------- remedies, most likely first
-
-def _remedies(kind: str, ctx: dict) -> list[Remedy]:
-    small = 0 < ctx.get("n_images", SMALL_DATA) < SMALL_DATA
-    augmented = ctx.get("augment", "none") not in ("none", "", None)
-    ngf, ndf = int(ctx.get("ngf", 64)), int(ctx.get("ndf", 64))
-    half = ngf <= 32 and ndf <= 32
-    flips = ctx.get("flip", True)
-    lr = float(ctx.get("lr", 2e-4))
-    out: list[Remedy] = []
-    if kind in ("lost_variety", "no_variety", "d_wins", "d_saturated"):
-        if small and not augmented:
-            out.append(Remedy(f"add differentiable augmentation: with only {ctx.get('n_images')} images D memorises "
-                              "them and G is left chasing what D still accepts", {"augment": "color,translation,cutout"}))
-        if not (half and flips):
-            changes = {**({} if half else {"ngf": max(1, ngf // 2), "ndf": max(1, ndf // 2)}),
-                       **({} if flips else {"flip": True})}
-            out.append(Remedy("the blog's fix: half the channels and random horizontal flips", changes,
-                              new_run=not half))
-        if lr > 2e-4 * 1.01:
-            out.append(Remedy(f"the paper's learning rate (this run uses {lr:g})", {"lr": 2e-4}))
-        out.append(Remedy("a lower learning rate for D, or one-sided label smoothing (real label 0.9)"))
-        if kind in ("lost_variety", "no_variety"):
-            out.append(Remedy("more (or more varied) training images"))
-    elif kind == "artefacts":
-        out.append(Remedy("a lower learning rate: the paper's" + (f" (this run uses {lr:g})" if lr > 2.2e-4 else ""),
-                          {"lr": 2e-4}))
-        out.append(Remedy("Adam's beta1 at the paper's 0.5", {"beta1": 0.5}))
-        out.append(Remedy("restart, or rewind: a run this far off rarely recovers on its own"))
-    elif kind == "checkerboard":
-        if ctx.get("trend") == "fading" and ctx.get("step", 0) < 2000:
-            out.append(Remedy("keep training: the pattern is fading, as it often does while G is young"))
-        if lr > 2.2e-4:
-            out.append(Remedy(f"the paper's learning rate (this run uses {lr:g})", {"lr": 2e-4}))
-        else:
-            out.append(Remedy("a lower learning rate, which lets G smooth the pattern out", {"lr": lr / 2}))
-        if ctx.get("upsample", "transposed") == "transposed":
-            out.append(Remedy("resize-convolution upsampling: nearest-neighbour x2 and a 3x3 convolution cannot "
-                              "paint this pattern", {"upsample": "resize"}, new_run=True))
-        if ctx.get("trend") != "fading" or ctx.get("step", 0) >= 2000:
-            out.append(Remedy("keep training only if it fades: a pattern that holds for many epochs rarely leaves"))
-    elif kind == "g_wins":
-        out += [Remedy("check the data (a tiny or near-constant dataset?)"),
-                Remedy("a lower learning rate for G, or a wider D")]
-    out.append(Remedy(REWIND_WORDS, rewind=True))
-    return out
-
-
-def rewind_options(kinds: list[str], ctx: dict) -> list[tuple[str, dict]]:
-    """What a rewind to the last healthy epoch may continue with, for these alarm kinds: (words,
-    {setting: value}) in the order of the remedies, only settings that may change on a rewind
-    (config.py's tunable ones; widths and upsampling need a new run). First: the one to preselect."""
-    small = 0 < ctx.get("n_images", SMALL_DATA) < SMALL_DATA
-    lr, out = float(ctx.get("lr", 2e-4)), []
-    augmented = ctx.get("augment", "none") not in ("none", "", None)
-    for kind in kinds:
-        if kind in ("lost_variety", "no_variety", "d_wins", "d_saturated"):
-            if small and not augmented:
-                out.append(("augmentation (color, translation, cutout)", {"augment": "color,translation,cutout"}))
-            if not ctx.get("flip", True):
-                out.append(("random horizontal flips", {"flip": True}))
-        if lr > 2.2e-4:
-            out.append((f"the paper's learning rate 0.0002 (now {lr:g})", {"lr": 2e-4}))
-        out.append((f"half the learning rate ({lr / 2:g})", {"lr": lr / 2}))
-        if kind == "artefacts" and float(ctx.get("beta1", 0.5)) != 0.5:
-            out.append(("Adam's beta1 at the paper's 0.5", {"beta1": 0.5}))
-    seen, unique = set(), []
-    for words, changes in out:
-        if words not in seen:
-            seen.add(words)
-            unique.append((words, changes))
-    return unique
 
 
 # ---------------------------------------------------------------- the signals
@@ -283,7 +148,7 @@ def check(steps: list[dict], diversity_ratio: float | None = None, best_ratio: f
     step = steps[-1]["step"] if steps else 0
 
     def alarm(kind: str, message: str, **more) -> None:
-        alarms.append(Alarm(kind, message, _remedies(kind, {**ctx, "step": step, **more})))
+        alarms.append(Alarm(kind, message, for_alarm(kind, {**ctx, "step": step, **more})))
 
     if win:
         ld, lg = [r["loss_d"] for r in win], [r["loss_g"] for r in win]

@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from .errors import TrackerUnavailable
-from .monitor import sentence
+from .remedies import sentence
 
 KNOWN = ("tensorboard", "trackio", "wandb")
 EXTRA = {"tensorboard": "tensorboard", "trackio": "trackio", "wandb": "wandb"}

@@ -3,9 +3,12 @@ import json
 import os
 import sys
 
+import pytest
+
 from tests.conftest import cli
 
 
+@pytest.mark.slow  # seconds (a process of its own, a timeout, real work): out of the quick loop
 def test_bench_dry_run_covers_every_part_and_restores_what_it_touched():
     import pytorch_fid.inception as pfi
 

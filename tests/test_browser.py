@@ -131,6 +131,18 @@ def public_url(tmp_path_factory):
     os.environ.pop("DCGAN_PUBLIC") if saved is None else os.environ.__setitem__("DCGAN_PUBLIC", saved)
 
 
+def start_from_the_page(browser, url: str, max_images: int, epochs: int):
+    """A visitor (a new browser context) starts a small run from the Train tab; their page."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    open_tab(page, "Train")
+    page.get_by_label("Max images (0: all)").fill(str(max_images))
+    page.get_by_label("Epochs").fill(str(epochs))
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Started").first.wait_for(timeout=120_000)
+    return page
+
+
 def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
     """Visitor A starts a run from the page; visitor B (another browser context) does not see it in
     any picker; A's reload re-attaches to it through the key kept in A's browser."""
@@ -141,13 +153,7 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        a.goto(url, wait_until="domcontentloaded")
-        open_tab(a, "Train")
-        a.get_by_label("Max images (0: all)").fill("32")
-        a.get_by_label("Epochs").fill("3")
-        a.get_by_role("button", name="Start").click()
-        a.get_by_text("Started").first.wait_for(timeout=120_000)
+        a = start_from_the_page(browser, url, max_images=32, epochs=3)
         run = next(p.name for p in runs.iterdir() if p.is_dir())
         a.get_by_text(run).first.wait_for(timeout=60_000)
         a.wait_for_timeout(1500)
@@ -274,13 +280,7 @@ def test_refusals_leave_every_output_as_it_was_one_toast_each(public_url, tmp_pa
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        a.goto(url, wait_until="domcontentloaded")
-        open_tab(a, "Train")
-        a.get_by_label("Max images (0: all)").fill("16")
-        a.get_by_label("Epochs").fill("1")
-        a.get_by_role("button", name="Start").click()
-        a.get_by_text("Started").first.wait_for(timeout=120_000)
+        a = start_from_the_page(browser, url, max_images=16, epochs=1)
         run_a = a.get_by_label("Run", exact=True).input_value()
         assert run_a.startswith("run-")
         for width, height, every in ((1400, 1000, True), (390, 844, False)):

@@ -223,6 +223,7 @@ def test_a_path_shaped_like_a_hub_id_is_a_local_typo(tmp_path):
     assert "no such generator: 'runs/nope' (there is a folder runs/ here" in line
 
 
+@pytest.mark.slow  # seconds (a process of its own, a timeout, real work): out of the quick loop
 def test_a_closed_pipe_ends_quietly():
     """`dcgan summary --json | head -c 200`: the reader leaves early; no traceback, exit 0."""
     proc = subprocess.run(f"{sys.executable} -m dcgan summary --json | head -c 200", shell=True, cwd=REPO,

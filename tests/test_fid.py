@@ -216,6 +216,7 @@ def test_bad_inputs_are_one_line_errors(fid_weights, two_folders, tmp_path):
         assert len(proc.stderr.strip().splitlines()[-1]) < 400
 
 
+@pytest.mark.slow  # seconds (a process of its own, a timeout, real work): out of the quick loop
 def test_missing_weights_say_how_to_provide_them(tmp_path, monkeypatch, two_folders):
     env = {"DCGAN_FID_WEIGHTS": "", "TORCH_HOME": str(tmp_path / "th"), "DCGAN_CACHE_DIR": str(tmp_path / "c"),
            "https_proxy": "http://127.0.0.1:9", "PIP_CONFIG_FILE": os.devnull,
@@ -424,6 +425,7 @@ def test_reference_cache_key_follows_the_weights_contents(tmp_path, two_folders)
     assert not np.allclose(s1.mu, s2.mu)
 
 
+@pytest.mark.slow  # seconds (a process of its own, a timeout, real work): out of the quick loop
 def test_precision_recall_in_vgg16_space(fid_weights, two_folders, tmp_path):
     from dcgan.vgg import make_random_weights
 

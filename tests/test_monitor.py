@@ -1,6 +1,6 @@
 import math
 
-from dcgan import monitor
+from dcgan import monitor, remedies
 
 
 def stream(n, fn, every=10):
@@ -34,7 +34,7 @@ def test_discriminator_winning():
     blog = next(r for r in alarms[0].remedies if r.text.startswith("the blog's fix"))
     assert blog.settings == {"ngf": 32, "ndf": 32} and blog.new_run
     assert "(ngf 32, ndf 32, a new run)" in str(alarms[0])
-    assert "(--ngf 32 --ndf 32, a new run)" in monitor.sentence(alarms[0].to_dict(), None, setting_words)
+    assert "(--ngf 32 --ndf 32, a new run)" in remedies.sentence(alarms[0].to_dict(), None, setting_words)
 
 
 def test_generator_winning():
@@ -206,17 +206,17 @@ def test_checkerboard_says_growing_or_fading_and_orders_remedies_by_the_run():
 
 def test_rewind_options_are_settings_a_rewind_may_change():
     small = {"n_images": 300, "flip": False, "augment": "none", "lr": 2e-4}
-    opts = monitor.rewind_options(["lost_variety"], small)
+    opts = remedies.rewind_options(["lost_variety"], small)
     assert opts[0] == ("augmentation (color, translation, cutout)", {"augment": "color,translation,cutout"})
     assert ("random horizontal flips", {"flip": True}) in opts
-    assert monitor.rewind_options(["checkerboard"], {"lr": 4e-4})[0][1] == {"lr": 2e-4}
+    assert remedies.rewind_options(["checkerboard"], {"lr": 4e-4})[0][1] == {"lr": 2e-4}
     from dataclasses import fields
 
     from dcgan.config import TrainConfig
 
     tunable = {f.name for f in fields(TrainConfig) if f.metadata["tunable"]}
     for kind in ("lost_variety", "no_variety", "d_wins", "d_saturated", "g_wins", "artefacts", "checkerboard"):
-        for _, changes in monitor.rewind_options([kind], {"n_images": 100, "flip": False, "lr": 1e-3, "beta1": 0.9}):
+        for _, changes in remedies.rewind_options([kind], {"n_images": 100, "flip": False, "lr": 1e-3, "beta1": 0.9}):
             assert set(changes) <= tunable
 
 

@@ -27,7 +27,7 @@ def trouble_from(monkeypatch):
         trouble = state["from"] is not None and epoch >= state["from"]
         if trouble:
             alarms = alarms + [monitor.Alarm("lost_variety", "Mode collapse (staged by the test).",
-                                             [monitor.Remedy("x")])]
+                                             ["x"])]
         return {**signals, "clear": not alarms}, alarms
 
     monkeypatch.setattr(monitor, "check", check)

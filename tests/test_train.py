@@ -146,6 +146,7 @@ RunDir({str(tmp_path)!r}).save_checkpoint({{"G": {{"w": torch.zeros(3)}}, "step"
     assert state["step"] == 1 and torch.equal(state["G"]["w"], torch.ones(3))
 
 
+@pytest.mark.slow  # seconds (a process of its own, a timeout, real work): out of the quick loop
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(image_folder, tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "dcgan", "train", "--data", str(image_folder), "--out", str(out),

@@ -25,7 +25,8 @@ it touches runs or names files; it checks every input cheaply before any expensi
 from ..errors import UserError, WeightsUnavailable
 from ..images import atomic_path, save_gif, save_png
 from ..metrics import report_markdown
-from ..monitor import REWIND_WORDS, Phase, remedy_words, sentence as alarm_sentence
+from ..monitor import Phase
+from ..remedies import REWIND_WORDS, remedy_words, sentence as alarm_sentence
 from .access import GENERATORS, pick_generator
 from .architecture import summary
 from .caller import LOCAL, Caller, Upload

@@ -13,7 +13,7 @@ import json
 import time
 from typing import Iterator
 
-from .. import comparison, monitor
+from .. import comparison, monitor, remedies
 from ..runs import ENDED, RunDir, example_runs, list_runs
 from .access import newest_run, run_for
 from .caller import Caller
@@ -140,7 +140,7 @@ def rewind_offer(run: RunDir, cfg: dict, epochs: list[dict]) -> RewindOffer | No
     if run.is_example or not epochs or not epochs[-1].get("alarms") or not run.healthy.exists():
         return None
     healthy = healthy_epoch(epochs[:-1])
-    options = monitor.rewind_options([a["kind"] for a in epochs[-1]["alarms"]], cfg)
+    options = remedies.rewind_options([a["kind"] for a in epochs[-1]["alarms"]], cfg)
     return RewindOffer(healthy, options) if healthy is not None and options else None
 
 
@@ -154,7 +154,7 @@ def look(run: RunDir) -> RunSnapshot:
     for e in epochs:
         for a in e.get("alarms", []):
             history.setdefault(a["kind"], []).append(e["epoch"])
-    now = [{**a, "remedies": [r.to_dict() for r in monitor.remedies_of(a, cfg)]}
+    now = [{**a, "remedies": [r.to_dict() for r in remedies.remedies_of(a, cfg)]}
            for a in (epochs[-1].get("alarms", []) if epochs else [])]
     samples = run.sample_paths()
     files = [(p, what) for p, what in ((run.last, "checkpoint"), (run.generator / "model.safetensors", "generator"),

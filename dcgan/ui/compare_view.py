@@ -1,13 +1,12 @@
 """Compare runs (a sub-tab of Train, page only): two or more of the caller's runs with their curves
 overlaid and newest grids side by side (one picture, each grid titled with its run's full name),
-the settings that differ and where each run's first alarm fired. One private event over
-api.compare_runs; the run picker is refreshed on page load and whenever it is opened. The settings
-table appears once there is something to put in it.
+the settings that differ (a Markdown table, which wraps on a phone) and where each run's first alarm
+fired. One private event over api.compare_runs; the run picker is refreshed on page load and
+whenever it is opened.
 """
 from __future__ import annotations
 
 import gradio as gr
-import pandas as pd
 
 from .. import api
 from . import common, words
@@ -21,13 +20,21 @@ def on_load(key, request: gr.Request):
     return gr.update(choices=[r.name for r in runs], value=own[:2] if len(own) >= 2 else list(api.EXAMPLE_PAIR))
 
 
+def settings_table(c: api.Comparison) -> str:
+    """The settings that differ as a Markdown table (it wraps on a phone, where a grid of cells
+    would cut its last columns); empty when none differ."""
+    if not c.differing:
+        return ""
+    cell = lambda v: words.cell(v).replace(",", ", ").replace("|", "/")  # noqa: E731 - commas may wrap
+    rows = [f"| {words.label(k)} | " + " | ".join(cell(v) for v in vals) + " |" for k, vals in c.differing]
+    return "\n".join(["**Settings that differ**", "", "| setting | " + " | ".join(c.runs) + " |",
+                      "|---" * (len(c.runs) + 1) + "|", *rows])
+
+
 @common.page_event
 def compare(runs, replay, key, request: gr.Request):
     c = api.compare_runs(common.caller(request, key), runs, out=common.out_path("compare.png"), replay=replay)
-    table = pd.DataFrame([[words.label(k), *map(words.cell, vals)] for k, vals in c.differing],
-                         columns=["setting", *c.runs])
-    shown = gr.update(value=table, visible=True) if len(table) else gr.update(value=None, visible=False)
-    return str(c.picture), shown, "\n".join(f"- {line}" for line in words.compared(c))
+    return str(c.picture), settings_table(c), "\n".join(f"- {line}" for line in words.compared(c))
 
 
 def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
@@ -40,7 +47,7 @@ def build(demo: gr.Blocks, key: gr.BrowserState) -> None:
     alarms = gr.Markdown()
     picture = gr.Image(label="Curves overlaid (dotted lines: alarms) and each run's newest grid", type="filepath",
                        format="png", elem_classes=["picture"])
-    settings = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True, visible=False)
+    settings = gr.Markdown()
     picked.focus(common.refresh_runs, key, picked, api_visibility="private")
     demo.load(on_load, key, picked, api_visibility="private")
     go.click(compare, [picked, replay, key], [picture, settings, alarms], api_visibility="private")

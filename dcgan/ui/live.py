@@ -34,13 +34,13 @@ class Panel:
         self.status = gr.Markdown("No run yet.")
         with gr.Row():
             self.losses = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=240,
-                                      x_title="step", y_title="loss", x_axis_format="~s", y_axis_format="~g")
+                                      x_title="step", y_title="loss", x_axis_format="~s", y_axis_format=".2~f")
             self.probs = gr.LinePlot(x="step", y="value", color="series", title="Discriminator outputs",
                                      y_lim=[0, 1], height=240, x_title="step", y_title="probability",
-                                     x_axis_format="~s", y_axis_format="~g")
+                                     x_axis_format="~s", y_axis_format=".2~f")
         with gr.Row():
             self.diversity = gr.LinePlot(x="step", y="value", color="series", height=240, x_title="step",
-                                         y_title="of the real images'", x_axis_format="~s", y_axis_format="~g",
+                                         y_title="of the real images'", x_axis_format="~s", y_axis_format=".2~f",
                                          title="Diversity (near 0: collapsed)")
             self.fid = gr.Image(label="FID per epoch (★ = best.pt)", type="filepath", height=240, visible=False,
                                 buttons=[], elem_classes=["picture"])

@@ -48,7 +48,7 @@ def changes(settings: dict, say: Say = label) -> str:
 
 
 def remedy_settings(say: Say = label):
-    """monitor.remedy_words' setting_words for this adapter."""
+    """remedies.remedy_words' setting_words for this adapter."""
     return lambda settings, new_run: changes(settings, say) + (", a new run" if new_run else "")
 
 
@@ -167,7 +167,7 @@ def _spans(epochs: list[int]) -> str:
 
 
 def alarms(s: api.RunSnapshot, say: Say = label, rewind_words: str | None = None) -> str:
-    """The newest epoch's alarms in full (each one sentence, monitor.sentence), then which alarms
+    """The newest epoch's alarms in full (each one sentence, remedies.sentence), then which alarms
     fired earlier and when (a run that collapsed and recovered should not just say 'No alarms')."""
     if not s.epochs:
         return "No alarms yet."
