@@ -460,3 +460,35 @@ def test_the_same_images_on_both_sides_are_named_in_the_warnings(fid_weights, tw
     rep = metrics.measure(ev, side, side)
     assert any("both sides are the same images" in w for w in rep.warnings)
     assert not any("same images" in w for w in metrics.measure(ev, side, ev.side(str(two_folders[1]))).warnings)
+    # the same images twice: KID (unbiased) may come out below 0; the report says what that means
+    if rep.kid_mean is not None and rep.kid_mean < 0:
+        assert any("below 0" in w and "cannot be told apart" in w for w in rep.warnings)
+
+
+def test_a_generator_given_as_the_real_side_is_named(fid_weights, two_folders, tmp_path):
+    """FID is symmetric, so swapped sides give the same number: the report says A is generated."""
+    from dcgan import api
+    from dcgan.models import ModelConfig, build
+
+    g, _ = build(ModelConfig(ngf=8, ndf=8, image_size=32), seed=0)
+    g.save_pretrained(tmp_path / "gen")
+    swapped = api.fid(api.LOCAL, str(tmp_path / "gen"), str(two_folders[0]), n=6, dims=64, weights=str(fid_weights))
+    right = api.fid(api.LOCAL, str(two_folders[0]), str(tmp_path / "gen"), n=6, dims=64, weights=str(fid_weights))
+    assert any("side A, the real side, is a generator's samples" in w for w in swapped.report.warnings)
+    assert not any("side A, the real side" in w for w in right.report.warnings)
+
+
+def test_negative_estimates_are_explained():
+    """KID and FID∞ are unbiased or extrapolated: below 0 they mean 'indistinguishable at this N'."""
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(60, 8))
+
+    class Ev:  # just what measure() reads of an Evaluator
+        resize, dims, pr_features = "legacy", 8, "inception"
+        fid_weights = type("W", (), {"standard": True, "value_id": None, "label": "w", "id": "w"})()
+
+    a = metrics.Side("a", "images", 60, feats.mean(0), np.cov(feats, rowvar=False), feats)
+    b = metrics.Side("b", "images", 60, feats.mean(0), np.cov(feats, rowvar=False), feats.copy())
+    rep = metrics.measure(Ev(), a, b)
+    assert rep.kid_mean is not None and rep.kid_mean < 0
+    assert any(w.startswith("KID below 0") for w in rep.warnings)
