@@ -134,7 +134,8 @@ def bench_features(device: torch.device, n: int, batch_size: int, weights: str |
         tmp = Path(tmp)
         note = None
         if weights is None:
-            from .inception import WeightsUnavailable, make_random_weights, weights_path
+            from .errors import WeightsUnavailable
+            from .inception import make_random_weights, weights_path
 
             try:
                 weights = str(weights_path(None, download=False))

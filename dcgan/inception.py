@@ -28,7 +28,7 @@ from PIL import Image
 from torch import nn
 from torchvision.models import inception as tvi
 
-from .errors import WeightsFileUnusable, WeightsUnavailable
+from .errors import WeightsFileUnusable
 from .inception_weights import PTH_NAME as WEIGHTS_NAME, FidWeights, find, is_standard, read_raw, value_id
 
 DIMS = (64, 192, 768, 2048)

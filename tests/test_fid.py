@@ -9,7 +9,7 @@ import torch
 
 from dcgan import fid as F
 from dcgan import metrics
-from tests.conftest import REPO, cli, make_images
+from tests.conftest import cli, make_images
 from tests.fid_weights import make_random_fid_weights, random_protocol
 
 
