@@ -36,10 +36,11 @@ def record(run: RunDir, source: str, cfg: TrainConfig) -> dict:
     ck = load_checkpoint(run.checkpoint_for(source))
     config = run.read_config() if run.config.exists() else dict(ck["config"])
     changed = cfg.tuned(ck["config"])
-    epochs = [r["epoch"] for r in run.read_metrics() if r.get("kind") == "epoch"]
+    records = run.read_metrics()
+    epochs = [r["epoch"] for r in records if r.get("kind") == "epoch"]
     entry = {"from_epoch": ck["epoch"], "at_epoch": max(epochs or [ck["epoch"]]), "source": source,
              "changed": changed, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    branch = _branch(run, ck["step"], entry)  # 1
+    branch = _branch(run, records, ck["step"], entry)  # 1
     if branch is not None:
         entry["branch"] = branch
     tuned = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.metadata["tunable"]}
@@ -64,10 +65,10 @@ def _epoch_of(path) -> int:
     return int(path.stem.split("_")[1])
 
 
-def _branch(run: RunDir, at_step: int, entry: dict) -> str | None:
+def _branch(run: RunDir, records: list[dict], at_step: int, entry: dict) -> str | None:
     """Copy what was recorded after `at_step` (records, later epochs' grids) into branches/N with
     branch.json; its path relative to the run (None when nothing came after)."""
-    later = [r for r in run.read_metrics() if r.get("step", 0) > at_step
+    later = [r for r in records if r.get("step", 0) > at_step
              or (r.get("kind") == "epoch" and r["epoch"] > entry["from_epoch"])]
     grids = [p for p in run.sample_paths() if _epoch_of(p) > entry["from_epoch"]]
     if not later and not grids:

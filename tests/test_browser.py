@@ -51,6 +51,13 @@ SIDEWAYS = """() => {
 }"""
 
 
+def screenshots(tmp_path) -> Path:
+    """Where screenshots go: $DCGAN_SCREENSHOTS, else the test's temp folder."""
+    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
 def open_tab(page, name: str) -> None:
     """Click a tab; on a narrow screen Gradio folds the last tabs into a "⋯" menu first."""
     page.get_by_role("tab").first.wait_for(timeout=60_000)  # the page has rendered
@@ -75,8 +82,7 @@ def test_first_minute_pictures_first_example_run_and_nothing_scrolls_sideways(ur
     example run; Compare has the blog's pair; no panel of any tab scrolls sideways at either width."""
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     tag = f"{width}x{height}"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
@@ -149,8 +155,7 @@ def test_public_mode_two_browsers_see_only_their_own_runs(public_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     url, runs = public_url
-    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         a = start_from_the_page(browser, url, max_images=32, epochs=3)
@@ -220,7 +225,7 @@ def test_evaluate_shows_progress_with_eta_and_cancel_or_leaving_stops_the_work(u
     from dcgan.inception import make_random_weights
 
     monkeypatch.setenv("DCGAN_FID_WEIGHTS", str(make_random_weights(tmp_path / "w.pth")))
-    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots = screenshots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
@@ -276,8 +281,7 @@ def test_refusals_leave_every_output_as_it_was_one_toast_each(public_url, tmp_pa
     from playwright.sync_api import sync_playwright
 
     url, runs = public_url
-    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         a = start_from_the_page(browser, url, max_images=16, epochs=1)
@@ -350,7 +354,7 @@ def test_the_page_draws_what_its_controls_say(url, tmp_path):
     form, Half channels shows the widths it trains with, and screen readers hear words, not keys."""
     from playwright.sync_api import sync_playwright
 
-    shots = Path(os.environ.get("DCGAN_SCREENSHOTS", tmp_path))
+    shots = screenshots(tmp_path)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -106,10 +106,10 @@ def wait_s(run: RunDir) -> float:
     return (_left_s(active) if active else 0.0) + sum(_needs_s(r) for r in ahead)
 
 
-def status(run: RunDir, records: list[dict] | None = None) -> RunStatus:
-    """The run's state and numbers now (see RunStatus)."""
+def status(run: RunDir, records: list[dict] | None = None, cfg: dict | None = None) -> RunStatus:
+    """The run's state and numbers now (see RunStatus); records and settings when already read."""
     records = run.read_metrics() if records is None else records
-    cfg, st = _settings(run), run.status()
+    cfg, st = _settings(run) if cfg is None else cfg, run.status()
     state = "example" if run.is_example else run.state()
     steps = [r for r in records if r.get("kind") == "step"]
     epochs = [r for r in records if r.get("kind") == "epoch"]
@@ -159,7 +159,7 @@ def look(run: RunDir) -> RunSnapshot:
     samples = run.sample_paths()
     files = [(p, what) for p, what in ((run.last, "checkpoint"), (run.generator / "model.safetensors", "generator"),
                                        (run.gif, "gif")) if p.exists()]
-    return RunSnapshot(run.name, status(run, recs), cfg, steps, epochs, monitor.phase(steps, epochs), now, history,
+    return RunSnapshot(run.name, status(run, recs, cfg), cfg, steps, epochs, monitor.phase(steps, epochs), now, history,
                        samples[-1] if samples else None, run.gif if run.gif.exists() else None, files, run.path,
                        run.is_example, rewind_offer(run, cfg, epochs))
 
