@@ -11,6 +11,7 @@ import pytest
 
 from dcgan import api, monitor
 from dcgan.api import LOCAL, Caller, Upload
+from dcgan.api import watching
 from dcgan.api.watching import eta_s, look
 from dcgan.runs import RunDir
 from tests.conftest import make_images
@@ -35,6 +36,18 @@ def test_the_eta_counts_epoch_end_work_and_what_the_epoch_has_taken():
     # far, so the steps' own pace (2 s a step) is all there is
     assert eta_s(cfg, recs, {"started": start + 21}, now=start + 34) == pytest.approx(7 * 6.0 - 4.0)
     assert eta_s(cfg, [], {"started": start}) is None
+
+
+def test_the_eta_follows_the_newest_epochs_when_the_pace_changes():
+    """Analytic: 5 epochs of 30 s (a neighbour's load), then 12 of 5 s; 17 of 40 done, just at an
+    epoch end: the newest ETA_EPOCHS epochs say 5 s each, so 23 x 5 s, not the session's mean."""
+    t, recs = 0.0, []
+    for e in range(1, 18):
+        t += 30.0 if e <= 5 else 5.0
+        recs.append({"kind": "epoch", "epoch": e, "step": e, "time": t})
+    cfg = {"epochs": 40, "steps_per_epoch": 1, "n_images": 8}
+    assert watching.ETA_EPOCHS <= 11
+    assert eta_s(cfg, recs, {"started": 0.0}, now=t) == pytest.approx(23 * 5.0)
 
 
 @pytest.mark.slow

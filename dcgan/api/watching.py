@@ -54,12 +54,16 @@ def _settings(run: RunDir) -> dict:
     return cfg
 
 
+ETA_EPOCHS = 10  # the newest epochs an ETA is measured from
+
+
 def eta_s(cfg: dict, records: list[dict], status: dict, now: float | None = None) -> float | None:
     """Seconds a running run still needs: the epochs left times the mean time of this session's
-    epochs (each from one epoch end to the next, so the grids, GIF and FID of an epoch's end are in
-    it; the whole session, so one slow or quick epoch moves it little and an FID every k epochs
-    counts as often as it comes), less what the current epoch has already taken. Before two epoch
-    ends, from the steps' own pace. None when nothing has been measured yet."""
+    newest epochs (up to ETA_EPOCHS, each from one epoch end to the next, so the grids, GIF and FID
+    of an epoch's end are in it; enough of them that one slow or quick epoch moves it little and an
+    FID every k epochs counts about as often as it comes, few enough that a start-up or a load that
+    has gone fades out), less what the current epoch has already taken. Before two epoch ends, from
+    the steps' own pace. None when nothing has been measured yet."""
     now = time.time() if now is None else now
     started = float(status.get("started") or 0)
     epochs_done = max((r["epoch"] for r in records if r.get("kind") == "epoch"), default=0)
@@ -70,7 +74,8 @@ def eta_s(cfg: dict, records: list[dict], status: dict, now: float | None = None
     steps = [r for r in records if r.get("kind") == "step" and r.get("time", 0) >= started]
     per_epoch = None
     if len(ends) >= 2:
-        per_epoch = (ends[-1] - ends[0]) / (len(ends) - 1)
+        newest = ends[-(ETA_EPOCHS + 1):]
+        per_epoch = (newest[-1] - newest[0]) / (len(newest) - 1)
     elif len(steps) >= 2 and steps[-1]["step"] > steps[0]["step"]:
         per_step = (steps[-1]["time"] - steps[0]["time"]) / (steps[-1]["step"] - steps[0]["step"])
         per_epoch = per_step * int(cfg.get("steps_per_epoch") or 1)
