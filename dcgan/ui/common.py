@@ -216,6 +216,15 @@ def cancellable(call, progress, outputs: int, poll_s: float = 0.5):
 
 # ---------------------------------------------------------------- files in
 
+GENERATOR = "faces-generator"  # the endpoints' default generator: the bundled faces ("demo" names it too)
+
+
+def chosen_generator(generator: str | None, generator_file, hub_id: str | None):
+    """The generator an endpoint was given: an upload wins, then a Hub id, then the named one
+    (api.pick_generator checks them)."""
+    return api.pick_generator(generator or GENERATOR, upload(generator_file), hub_id or None)
+
+
 def upload(value) -> Upload | None:
     """One uploaded file (a page path, a FileData record or dict) -> Upload; None when absent."""
     if value in (None, "", [], {}):
