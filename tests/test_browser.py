@@ -348,6 +348,53 @@ def _refusals(browser, url, run_a, width, height, every, shots):
     b.context.close()
 
 
+def test_a_queued_visitor_sees_the_wait_count_down_and_go_when_the_run_starts(public_url, tmp_path):
+    """Public mode, two visitors: A trains; B sees the slot busy before pressing Start, then Start
+    queues B's run, and B's run view says B's place and a wait that counts down while the page stays
+    open (no reload, no click); when A stops their run B's starts, and "in line" leaves both the run
+    view and the note under Start."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    url, runs = public_url
+    shots = screenshots(tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        a = start_from_the_page(browser, url, max_images=128, epochs=50)
+        a.wait_for_function("() => /running/.test(document.querySelector('#run-view').innerText)", timeout=120_000)
+
+        b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        b.goto(url, wait_until="domcontentloaded")
+        open_tab(b, "Train")
+        b.get_by_text("The training slot is busy").first.wait_for(timeout=60_000)  # before Start
+        b.get_by_label("Max images (0: all)").fill("16")
+        b.get_by_label("Epochs").fill("1")
+        b.get_by_role("button", name="Start").click()
+        b.get_by_text("Queued").first.wait_for(timeout=60_000)
+        status = b.locator("#run-view .prose").first
+        waits = []  # each new wait the run view says (the first ones may rise: A's ETA is measured as it goes)
+        for _ in range(45):
+            m = re.search(r"1st in line, starts in about (\d+) (s|min)", status.inner_text())
+            wait = int(m.group(1)) * (60 if m.group(2) == "min" else 1) if m else None
+            if wait is not None and (not waits or waits[-1] != wait):
+                waits.append(wait)
+                if len(waits) >= 3 and waits[-3] > waits[-2] > waits[-1]:
+                    break
+            b.wait_for_timeout(1000)
+        b.screenshot(path=str(shots / "queued-visitor-b.png"), full_page=True)
+        assert len(waits) >= 3 and waits[-3] > waits[-2] > waits[-1], waits  # it counts down, untouched
+        said = b.evaluate("() => document.body.innerText.match(/starts in about \\d+ (s|min)/g)")
+        assert len(said) == 2 and said[0] == said[1], said  # the note under Start counts with the run view
+
+        a.get_by_role("button", name="Stop").click()  # A's run ends (stopped): B's starts by itself
+        a.wait_for_function("() => /stopped/.test(document.querySelector('#run-view').innerText)", timeout=120_000)
+        gone = "() => !/in line|Queued/.test(document.body.innerText) && /Started/.test(document.body.innerText)"
+        b.wait_for_function(gone, timeout=60_000)  # the run view and the note under Start both moved on
+        b.screenshot(path=str(shots / "queued-visitor-b-started.png"), full_page=True)
+        browser.close()
+
+
 def test_the_page_draws_what_its_controls_say(url, tmp_path):
     """Generate redraws when the generator or BatchNorm mode changes (no stale picture under a new
     choice), every sub-tab opens with a picture, the architecture table follows the widths in the

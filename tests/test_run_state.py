@@ -88,6 +88,40 @@ def test_the_eta_of_a_real_run_is_within_a_quarter_of_the_time_it_then_took(tmp_
     assert max(off) <= 0.25, (sorted(zip(off, judged))[-3:], took)
 
 
+def test_a_queued_runs_wait_is_followed_to_the_second_in_its_last_minute(tmp_path, monkeypatch):
+    """A queued run followed while the running one's time left goes 90, 80, 70 s, then 50, 49, 48 s:
+    one snapshot a minute as the page says it ("2 min", "1 min"), and in the last minute one a second
+    ("50 s", "49 s"), so a page never keeps saying a wait that has passed."""
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
+    run = RunDir(tmp_path / "runs" / "waiting")
+    run.path.mkdir(parents=True)
+    run.set_status("queued")
+    lefts, poll = [90.0, 80.0, 70.0, 50.0, 49.0, 48.0], [-1]
+
+    def next_poll():  # follow asks before each poll; the wait read during that poll is the next one
+        poll[0] += 1
+        return poll[0] == len(lefts)
+
+    monkeypatch.setattr(watching, "wait_s", lambda target: lefts[poll[0]])
+    monkeypatch.setattr(watching.SUPERVISOR, "position", lambda target: 1)
+    seen = [s.status.wait_s for s in watching.follow(LOCAL, "waiting", poll_s=0, should_stop=next_poll)]
+    assert seen == [90.0, 80.0, 50.0, 49.0, 48.0]  # 90 s reads "2 min"; 80 and 70 s both "1 min"
+
+
+def test_a_starting_run_is_not_said_to_be_about_to_end(tmp_path, monkeypatch):
+    """The slot's running run has just started (no step yet): its time left counts the start-up
+    still ahead of it, not only 16 images' worth of steps ("about 0 s left" was said)."""
+    monkeypatch.setenv("DCGAN_RUNS_DIR", str(tmp_path / "runs"))
+    run = RunDir(tmp_path / "runs" / "starting")
+    run.path.mkdir(parents=True)
+    run.write_config({"epochs": 1, "max_images": 16})
+    run.set_status("running", pid=os.getpid(), started=time.time() - 2.0)
+    monkeypatch.setattr(watching.SUPERVISOR, "active", lambda: run)
+    monkeypatch.setattr(watching.SUPERVISOR, "queued", lambda: [])
+    left = api.slot(LOCAL).free_in_s
+    assert watching.START_UP_S - 3.0 <= left <= watching.START_UP_S
+
+
 @pytest.fixture
 def staged_run(tmp_path, monkeypatch):
     """A finished run with an alarm at its last two epochs and healthy.pt at epoch 2 (the real rules

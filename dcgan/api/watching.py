@@ -23,6 +23,9 @@ from .service import SUPERVISOR
 
 EXAMPLE = "example-faces"  # what the run view shows before the caller has a run of its own
 GUESS_IMAGES_PER_S = 100.0  # a run not yet started: a CPU Space's order of magnitude, epoch ends included
+# a worker's start before its first step (interpreter, torch, the data read): ~4.5 s measured from
+# process start to the first record on 2 EPYC cores; a free Space's vCPUs are about half as fast
+START_UP_S = 10.0
 
 
 def runs(caller: Caller, examples: bool = True) -> list[RunInfo]:
@@ -87,20 +90,25 @@ def eta_s(cfg: dict, records: list[dict], status: dict, now: float | None = None
     return max(0.0, (total - epochs_done) * per_epoch - min(max(into, 0.0), per_epoch))
 
 
-def _needs_s(run: RunDir) -> float:
-    """How long a run that is not training yet will need: its epochs left over a CPU Space's pace,
-    capped by the public wall-time limit."""
+def _needs_s(run: RunDir, started_s_ago: float = 0.0) -> float:
+    """How long a run that is not training yet will need: the start-up still ahead of it, then its
+    epochs left over a CPU Space's pace, capped by the public wall-time limit."""
     cfg = _settings(run)
     n = cfg.get("n_images") or cfg.get("max_images") or 10_000
     done = max((r["epoch"] for r in run.read_metrics() if r.get("kind") == "epoch"), default=0)
     left = max(int(cfg.get("epochs") or 1) - done, 0) * n
-    return min(left / GUESS_IMAGES_PER_S, 60 * Limits.from_env().max_minutes)
+    start_up = max(START_UP_S - started_s_ago, 0.0)
+    return min(start_up + left / GUESS_IMAGES_PER_S, 60 * Limits.from_env().max_minutes)
 
 
 def _left_s(run: RunDir) -> float:
-    """The running run's time left (its ETA, else a guess)."""
-    eta = eta_s(_settings(run), run.read_metrics(), run.status())
-    return eta if eta is not None else _needs_s(run)
+    """The running run's time left (its ETA, else a guess; one that is starting has its start-up
+    ahead, so it is never "about 0 s left" before its first step)."""
+    status = run.status()
+    eta = eta_s(_settings(run), run.read_metrics(), status)
+    if eta is not None:
+        return eta
+    return _needs_s(run, time.time() - float(status.get("started") or time.time()))
 
 
 def wait_s(run: RunDir) -> float:
@@ -180,6 +188,12 @@ def snapshot(caller: Caller, run: str | None = None) -> RunSnapshot | None:
     return look(target) if target is not None else None
 
 
+def _wait_step(seconds: float) -> int:
+    """A queue wait as fine as people read it: each second in its last minute, else each minute (a
+    page that says "starts in about 5 s" must not keep saying it for a minute)."""
+    return int(seconds) if seconds < 60 else 60 * round(seconds / 60)
+
+
 def follow(caller: Caller, run: str | None = None, poll_s: float = 1.0,
            should_stop=None) -> Iterator[RunSnapshot]:
     """Snapshots of the caller's run whenever it changes (its files; while it waits, its place and
@@ -191,7 +205,7 @@ def follow(caller: Caller, run: str | None = None, poll_s: float = 1.0,
     while should_stop is None or not should_stop():
         files = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (target.metrics, target.status_file))
         st = target.state()
-        queue = (SUPERVISOR.position(target), round(wait_s(target) / 60)) if st == "queued" else None
+        queue = (SUPERVISOR.position(target), _wait_step(wait_s(target))) if st == "queued" else None
         if (files, st, queue) != seen:
             seen = (files, st, queue)
             yield look(target)

@@ -45,14 +45,25 @@ def slot_line(key: str | None, request: gr.Request) -> str:
 
 def _followed(caller, run: str, before: int, superseded, note_for=None):
     """Yield the panel after `before` outputs left as they are, while the run changes; note_for(s),
-    when given, rewrites the first of those (the note) whenever the run's state moves on."""
-    last_state = None
+    when given, rewrites the first of those (the note) whenever what it says changes."""
+    said = None
     for s, values in stream(caller, run, superseded):
         head = tuple(gr.skip() for _ in range(before))
-        if note_for is not None and s.state != last_state:
-            head = (note_for(s),) + head[1:]
-        last_state = s.state
+        note = note_for(s) if note_for is not None else None
+        if note is not None and note != said:
+            head = (note,) + head[1:]
+            said = note
         yield head + values
+
+
+def _note_for(result):
+    """The note under Start as the run moves: its place and wait while it waits (counted down with
+    the run view's), then no place in line once it trains."""
+    def note(s):
+        if s.state == "queued":
+            return words.started(replace(result, queued=s.status.position or result.queued, wait_s=s.status.wait_s))
+        return words.started(replace(result, queued=0, wait_s=None))
+    return note
 
 
 def start_event(form: dict, data, files, hub_dataset, key):
@@ -80,9 +91,7 @@ def start_event(form: dict, data, files, hub_dataset, key):
         note = words.started(started)
         yield (note, gr.update(choices=common.run_names(request, visitor), value=started.run), visitor) \
             + tuple(gr.skip() for _ in EMPTY)
-        # the note follows the run out of the queue: no stale place in line once it trains
-        yield from _followed(caller, started.run, 3, claim(request), lambda s: note if s.state == "queued" else
-                             words.started(replace(started, queued=0, wait_s=None)))
+        yield from _followed(caller, started.run, 3, claim(request), _note_for(started))
 
     return start
 
@@ -97,8 +106,7 @@ def _continued(result, caller, request, key):
     note = words.started(result)
     yield (note, gr.update(choices=common.run_names(request, key), value=result.run)) + tuple(
         gr.skip() for _ in EMPTY)
-    yield from _followed(caller, result.run, 2, claim(request), lambda s: note if s.state == "queued" else
-                         words.started(replace(result, queued=0, wait_s=None)))
+    yield from _followed(caller, result.run, 2, claim(request), _note_for(result))
 
 
 @common.page_event
