@@ -216,7 +216,7 @@ def cancellable(call, progress, outputs: int, poll_s: float = 0.5):
 
 # ---------------------------------------------------------------- files in
 
-GENERATOR = "faces-generator"  # the endpoints' default generator: the bundled faces ("demo" names it too)
+GENERATOR = api.GENERATORS[0]  # the default generator: the bundled faces ("demo" names it too)
 
 
 def chosen_generator(generator: str | None, generator_file, hub_id: str | None):

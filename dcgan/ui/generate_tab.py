@@ -20,7 +20,7 @@ EVAL_INFO = ("on: each image depends only on its own latent (BatchNorm's running
              "off: on the whole batch, as in training")
 BUNDLED = [("Bundled faces generator", "faces-generator"), ("Bundled emoji generator", "emoji-generator")]
 UPLOAD, HUB = "upload", "hub"
-DEFAULT = "faces-generator"
+DEFAULT = common.GENERATOR
 
 
 def generator_choices(request: gr.Request | None = None, key: str | None = None) -> list[tuple[str, str]]:
